@@ -41,6 +41,8 @@ export interface LocalCluster {
   kubeconfig(): string;
   /** Create or replace objects as the `fledge` manager (used to preload CRDs). */
   applyObjects(objects: KubeObject[]): KubeObject[];
+  /** End every open watch stream, as an API server restart or a load balancer would. */
+  dropWatches(): number;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,11 @@ export const startLocalCluster = async (opts: LocalClusterOptions = {}): Promise
         if (!existing) return service.create(type, ns, o, opts).object;
         return service.update(type, ns, o.metadata.name ?? '', { ...o, metadata: { ...o.metadata, resourceVersion: existing.metadata.resourceVersion } }, opts).object;
       });
+    },
+    dropWatches() {
+      const n = openWatches.size;
+      for (const res of [...openWatches]) res.destroy();
+      return n;
     },
     async close() {
       subscription.unsubscribe();

@@ -69,6 +69,7 @@ export const patchObject = (
       force: req.force,
       schema: svc.mergeSchemaOf(type),
       now: svc.now(),
+      statusSubresource: type.subresources.includes('status'),
       ...(opts.subresource ? { subresource: opts.subresource } : {}),
     });
     if (!live) {

@@ -69,6 +69,10 @@ export class ApiService {
     return rfc3339(this.clock.now());
   }
 
+  nowMs(): number {
+    return this.clock.now();
+  }
+
   mergeSchemaOf(type: ResourceType): MergeSchema {
     return type.schema ? schemaMergeSchema(type.schema) : builtinMergeSchema;
   }
@@ -128,13 +132,16 @@ export class ApiService {
     stampNew(object, this.now(), this.hasGeneration(type));
     if (type.subresources.includes('status') && opts.subresource === undefined && type.schema) delete object.status;
     const { object: admitted, warnings } = this.admission.admit(type, object, undefined, opts.fieldValidation ?? 'Ignore');
-    admitted.metadata.managedFields = recordUpdate({
-      before: undefined,
-      after: admitted,
-      manager: opts.fieldManager,
-      schema: this.mergeSchemaOf(type),
-      now: this.now(),
-    });
+    if (!opts.keepManagedFields) {
+      admitted.metadata.managedFields = recordUpdate({
+        before: undefined,
+        after: admitted,
+        manager: opts.fieldManager,
+        schema: this.mergeSchemaOf(type),
+        now: this.now(),
+        statusSubresource: type.subresources.includes('status'),
+      });
+    }
     const key = storageKey(type);
     const name = admitted.metadata.name ?? '';
     if (this.store.get(key, admitted.metadata.namespace, name)) {
@@ -177,6 +184,7 @@ export class ApiService {
         manager: opts.fieldManager,
         schema: this.mergeSchemaOf(type),
         now: this.now(),
+        statusSubresource: type.subresources.includes('status'),
         ...(opts.subresource ? { subresource: opts.subresource } : {}),
       });
     }
@@ -214,6 +222,9 @@ export class ApiService {
     const finalizers = [...(current.metadata.finalizers ?? [])];
     if (opts.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
     if (type.kind === 'Namespace' && type.group === '') {
+      if (['default', 'kube-system', 'kube-public'].includes(name)) {
+        throw new ApiError('Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+      }
       const next = clone(current);
       next.metadata.deletionTimestamp ??= this.now();
       next.status = { ...(next.status as JsonObject), phase: 'Terminating' };

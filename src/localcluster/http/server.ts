@@ -121,7 +121,7 @@ const collection = async (
         ...(listed.continueToken ? { continue: listed.continueToken } : {}),
         ...(listed.remainingItemCount !== undefined ? { remainingItemCount: listed.remainingItemCount } : {}),
       };
-      if (repr === 'table') return send(res, 200, toTable(type, listed.items, { includeObject: q.includeObject, listMeta }));
+      if (repr === 'table') return send(res, 200, toTable(type, listed.items, { includeObject: q.includeObject, listMeta, now: svc.nowMs() }));
       if (repr === 'partial') {
         return send(res, 200, {
           kind: 'PartialObjectMetadataList',
@@ -206,7 +206,7 @@ const item = async (
   switch (method) {
     case 'GET': {
       const o = svc.get(type, namespace, name);
-      if (repr === 'table') return send(res, 200, toTable(type, [o], { includeObject: q.includeObject }));
+      if (repr === 'table') return send(res, 200, toTable(type, [o], { includeObject: q.includeObject, now: svc.nowMs() }));
       if (repr === 'partial') return send(res, 200, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata });
       return send(res, 200, o);
     }

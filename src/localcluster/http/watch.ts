@@ -43,11 +43,9 @@ export const serveWatch = (
   const render = (eventType: string, object: KubeObject): string => {
     let out: unknown = svc.asVersion(type, object);
     if (repr === 'table') {
-      const table = toTable(type, [svc.asVersion(type, object)], { includeObject: q.includeObject });
       // Column definitions go with the first event only, as the API server does.
-      if (headerSent) (table as Record<string, unknown>).columnDefinitions = [];
+      out = toTable(type, [svc.asVersion(type, object)], { includeObject: q.includeObject, now: svc.nowMs(), noHeaders: headerSent });
       headerSent = true;
-      out = table;
     } else if (repr === 'partial') {
       out = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
     }

@@ -44,11 +44,17 @@ const builtinRules: Array<{ suffix: string[]; rule: ListSemantics }> = [
 const endsWith = (path: readonly string[], suffix: string[]): boolean =>
   path.length >= suffix.length && suffix.every((s, i) => path[path.length - suffix.length + i] === s);
 
+/** Maps that built-in kinds own whole (Go's structType=atomic): label selectors of workloads and Services. */
+const atomicMaps: string[][] = [['spec', 'selector']];
+
 /** The merge schema of built-in kinds (Deployment, Service, Pod, ...). */
 export const builtinMergeSchema: MergeSchema = {
   listAt(path) {
     for (const { suffix, rule } of builtinRules) if (endsWith(path, suffix)) return rule;
     return ATOMIC;
+  },
+  atomicMapAt(path) {
+    return atomicMaps.some((m) => m.length === path.length && m.every((p, i) => p === path[i]));
   },
 };
 

@@ -1,0 +1,359 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { parseCanary } from '../../src/api/canary.js';
+
+// Compiled to dist/test/unit, so the repository root is three levels up.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const crdDir = join(root, 'crds');
+const chartCrdDir = join(root, 'helm', 'fledge', 'crds');
+const yamlFiles = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+
+interface Schema {
+  type?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+  required?: string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  maxItems?: number;
+  pattern?: string;
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: string;
+  'x-kubernetes-list-map-keys'?: string[];
+}
+interface Column {
+  name: string;
+  type: string;
+  jsonPath: string;
+  priority?: number;
+}
+interface Crd {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: {
+    group: string;
+    scope: string;
+    names: { plural: string; singular: string; kind: string; listKind: string; shortNames?: string[]; categories: string[] };
+    versions: Array<{
+      name: string;
+      served: boolean;
+      storage: boolean;
+      subresources: unknown;
+      additionalPrinterColumns: Column[];
+      schema: { openAPIV3Schema: Schema };
+    }>;
+  };
+}
+type Fields = Record<string, unknown>;
+
+const crd = (file: string): Crd => parseYaml(readFileSync(join(crdDir, file), 'utf8')) as Crd;
+const versionOf = (file: string) => {
+  const version = crd(file).spec.versions[0];
+  assert.ok(version, `${file} has no version`);
+  return version;
+};
+const schemaOf = (file: string): Schema => versionOf(file).schema.openAPIV3Schema;
+
+/** The object at `key`, failing the test if it is not one. */
+const sub = (parent: unknown, key: string | number): Fields => {
+  const value = (parent as Record<string | number, unknown>)[key];
+  assert.ok(typeof value === 'object' && value !== null, `${key} is not an object`);
+  return value as Fields;
+};
+
+/**
+ * A small OpenAPI v3 checker covering the keywords our CRDs use. Unknown fields are errors here
+ * (the API server would silently prune them), which proves the schema declares every field used.
+ */
+const validate = (schema: Schema, value: unknown, path: string, errors: string[]): void => {
+  if (schema['x-kubernetes-int-or-string']) {
+    if (!Number.isInteger(value) && typeof value !== 'string') errors.push(`${path}: must be an integer or a string`);
+    return;
+  }
+  const type = schema.type as string | undefined;
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  const typeOk =
+    type === undefined ||
+    (type === 'object' && isObject) ||
+    (type === 'array' && Array.isArray(value)) ||
+    (type === 'string' && typeof value === 'string') ||
+    (type === 'boolean' && typeof value === 'boolean') ||
+    (type === 'number' && typeof value === 'number') ||
+    (type === 'integer' && Number.isInteger(value));
+  if (!typeOk) {
+    errors.push(`${path}: must be of type ${type}`);
+    return;
+  }
+  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: unsupported value ${JSON.stringify(value)}`);
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: must be >= ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${path}: must be <= ${schema.maximum}`);
+  }
+  if (typeof value === 'string' && schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) {
+    errors.push(`${path}: must match ${schema.pattern}`);
+  }
+  if (Array.isArray(value)) {
+    if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(`${path}: too many items`);
+    value.forEach((item, i) => validate(schema.items ?? {}, item, `${path}[${i}]`, errors));
+  }
+  if (isObject) {
+    const fields = value as Record<string, unknown>;
+    for (const key of schema.required ?? []) if (!(key in fields)) errors.push(`${path}.${key}: Required value`);
+    for (const [key, field] of Object.entries(fields)) {
+      const child =
+        schema.properties?.[key] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+      if (child) validate(child, field, `${path}.${key}`, errors);
+      else if (!schema['x-kubernetes-preserve-unknown-fields'] && type === 'object' && path !== '.metadata') {
+        errors.push(`${path}.${key}: unknown field (would be pruned)`);
+      }
+    }
+  }
+};
+
+const errorsFor = (file: string, obj: unknown): string[] => {
+  const errors: string[] = [];
+  validate(schemaOf(file), obj, '', errors);
+  return errors;
+};
+
+/** A Canary that sets nearly every field, to prove schema and parser agree on the field set. */
+const kitchenSink = (): Fields =>
+  parseYaml(`
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: { name: podinfo, namespace: test }
+spec:
+  provider: istio
+  metricsServer: http://prometheus:9090
+  progressDeadlineSeconds: 120
+  skipAnalysis: false
+  revertOnDeletion: true
+  suspend: false
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: podinfo }
+  autoscalerRef:
+    apiVersion: keda.sh/v1alpha1
+    kind: ScaledObject
+    name: podinfo-so
+    primaryScalerQueries: { prom-trigger: 'sum(rate(http_requests_total{app="podinfo-primary"}[2m]))' }
+    primaryScalerReplicas: { minReplicas: 2, maxReplicas: 5 }
+  ingressRef: { apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo }
+  upstreamRef: { apiVersion: gloo.solo.io/v1, kind: Upstream, name: podinfo, namespace: gloo-system }
+  service:
+    name: podinfo-svc
+    port: 80
+    portName: http
+    targetPort: 9898
+    appProtocol: http
+    portDiscovery: true
+    timeout: 15s
+    gateways: [public-gateway.istio-system.svc.cluster.local, mesh]
+    gatewayRefs: [{ name: public, namespace: istio-ingress, sectionName: https, port: 443 }]
+    hosts: [app.example.com]
+    delegation: false
+    trafficPolicy: { tls: { mode: ISTIO_MUTUAL }, loadBalancer: { simple: LEAST_REQUEST } }
+    match:
+      - uri: { prefix: /api }
+        headers: { x-user: { exact: beta } }
+        ignoreUriCase: true
+    rewrite: { uri: /, type: ReplacePrefixMatch }
+    retries: { attempts: 3, perTryTimeout: 1s, retryOn: 5xx }
+    headers:
+      request: { add: { x-canary: "1" }, remove: [x-debug] }
+      response: { set: { cache-control: no-store } }
+    corsPolicy:
+      allowOrigins: [{ exact: https://example.com }]
+      allowMethods: [GET, POST]
+      allowCredentials: false
+      maxAge: 24h
+    mirror: [{ backendRef: { name: shadow, port: 80 }, percent: 10 }]
+    backends: [backend.test]
+    apex: { labels: { tier: web }, annotations: { note: apex } }
+    primary: { labels: { role: primary } }
+    canary: { annotations: { role: canary } }
+  analysis:
+    interval: 30s
+    threshold: 3
+    maxWeight: 60
+    stepWeight: 20
+    stepWeightPromotion: 50
+    mirror: true
+    mirrorWeight: 25
+    primaryReadyThreshold: 90
+    canaryReadyThreshold: 80
+    sessionAffinity: { cookieName: flagger-cookie, primaryCookieName: primary-cookie, maxAge: 3600 }
+    metrics:
+      - name: request-success-rate
+        interval: 1m
+        thresholdRange: { min: 99 }
+      - name: latency
+        templateRef: { name: latency, namespace: istio-system }
+        templateVariables: { quantile: "0.99" }
+        thresholdRange: { max: 0.5 }
+    webhooks:
+      - { name: gate, type: confirm-rollout, url: http://loadtester.test/gate/check }
+      - { name: more, type: confirm-traffic-increase, url: http://loadtester.test/gate/check, muteAlert: true }
+      - { name: load, type: rollout, url: http://loadtester.test/, timeout: 15s, retries: 2, metadata: { cmd: hey } }
+    alerts:
+      - { name: on-call, severity: warn, providerRef: { name: on-call, namespace: flagger } }
+status:
+  phase: Progressing
+  canaryWeight: 20
+  failedChecks: 0
+  iterations: 0
+  lastAppliedSpec: abc
+  trackedConfigs: { configmap/podinfo: def }
+  lastTransitionTime: "2024-05-01T10:00:00Z"
+  conditions: [{ type: Promoted, status: Unknown, reason: Progressing, message: running }]
+`) as Fields;
+
+test('helm/fledge/crds holds byte-identical copies of crds/ (run node scripts/sync-crds.mjs on drift)', () => {
+  assert.deepEqual(yamlFiles(chartCrdDir), yamlFiles(crdDir));
+  assert.ok(yamlFiles(crdDir).length >= 3);
+  for (const file of yamlFiles(crdDir)) {
+    assert.ok(readFileSync(join(crdDir, file)).equals(readFileSync(join(chartCrdDir, file))), `${file} differs`);
+  }
+});
+
+test('each CRD names its resource like Flagger does', () => {
+  const canaryColumns = ['Status', 'Weight', 'Suspended', 'FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights'];
+  const expected: Array<[string, string, string, string[]]> = [
+    ['canary.yaml', 'canaries', 'Canary', [...canaryColumns, 'MaxWeight', 'LastTransitionTime']],
+    ['metrictemplate.yaml', 'metrictemplates', 'MetricTemplate', ['Provider']],
+    ['alertprovider.yaml', 'alertproviders', 'AlertProvider', ['Type']],
+  ];
+  for (const [file, plural, kind, columns] of expected) {
+    const doc = crd(file);
+    assert.equal(doc.apiVersion, 'apiextensions.k8s.io/v1');
+    assert.equal(doc.kind, 'CustomResourceDefinition');
+    assert.equal(doc.metadata.name, `${plural}.flagger.app`);
+    assert.equal(doc.spec.group, 'flagger.app');
+    assert.equal(doc.spec.scope, 'Namespaced');
+    assert.deepEqual([doc.spec.names.plural, doc.spec.names.kind, doc.spec.names.listKind], [plural, kind, `${kind}List`]);
+    assert.ok(doc.spec.names.categories.includes('all'));
+    assert.equal(doc.spec.versions.length, 1);
+    const version = versionOf(file);
+    assert.deepEqual([version.name, version.served, version.storage], ['v1beta1', true, true]);
+    assert.deepEqual(version.subresources, { status: {} });
+    assert.deepEqual(version.additionalPrinterColumns.map((c) => c.name), columns, file);
+  }
+});
+
+test('Canary printer columns: wide-only details and the timestamp column Flagger types as a string', () => {
+  assert.deepEqual(crd('canary.yaml').spec.names.shortNames, ['canary']);
+  const columns = new Map(versionOf('canary.yaml').additionalPrinterColumns.map((c) => [c.name, c]));
+  assert.deepEqual([columns.get('Status')?.jsonPath, columns.get('Status')?.priority], ['.status.phase', undefined]);
+  assert.equal(columns.get('Weight')?.jsonPath, '.status.canaryWeight');
+  const transition = columns.get('LastTransitionTime');
+  assert.deepEqual([transition?.jsonPath, transition?.type], ['.status.lastTransitionTime', 'string']);
+  for (const wide of ['FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights', 'MaxWeight']) {
+    assert.equal(columns.get(wide)?.priority, 1, wide);
+  }
+});
+
+test('schemas are structural: every node has a type or an explicit escape', () => {
+  const walk = (node: Schema, path: string): void => {
+    assert.ok(
+      node.type !== undefined || node['x-kubernetes-int-or-string'] || node['x-kubernetes-preserve-unknown-fields'],
+      `${path} has no type`,
+    );
+    for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, `${path}.${key}`);
+    if (node.items) walk(node.items, `${path}[]`);
+    if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${path}{}`);
+    if (node['x-kubernetes-list-type'] === 'map') {
+      for (const key of node['x-kubernetes-list-map-keys'] ?? []) {
+        assert.ok(node.items?.required?.includes(key), `${path}: map key ${key} must be required`);
+      }
+    }
+  };
+  for (const file of yamlFiles(crdDir)) walk(schemaOf(file), file);
+});
+
+test('spec fields carry descriptions for kubectl explain', () => {
+  for (const file of yamlFiles(crdDir)) {
+    const spec = schemaOf(file).properties?.spec;
+    assert.ok(spec?.description, `${file}: spec`);
+    for (const [key, field] of Object.entries(spec.properties ?? {})) {
+      assert.ok(field.description, `${file}: spec.${key}`);
+      for (const [name, child] of Object.entries(field.properties ?? {})) {
+        if (key === 'service' && ['apex', 'primary', 'canary'].includes(name)) continue;
+        assert.ok(child.description, `${file}: spec.${key}.${name}`);
+      }
+    }
+  }
+});
+
+test('a Canary using nearly every field fits the schema and the parser alike', () => {
+  const canary = kitchenSink();
+  assert.deepEqual(errorsFor('canary.yaml', canary), []);
+  // A field the schema lacks would be pruned by the server: the checker must notice.
+  assert.deepEqual(errorsFor('canary.yaml', { ...canary, spec: { ...sub(canary, 'spec'), stepWeight: 5 } }), [
+    '.spec.stepWeight: unknown field (would be pruned)',
+  ]);
+  // The parser accepts the same object; mirror passes because the router is istio.
+  const parsed = parseCanary(canary);
+  assert.equal(parsed.spec.analysis.mirror, true);
+  assert.equal(parsed.spec.autoscalerRef?.primaryScalerReplicas?.maxReplicas, 5);
+});
+
+test('the schema rejects out-of-range weights, unknown enums and missing references', () => {
+  const canary = kitchenSink();
+  const spec = sub(canary, 'spec');
+  const analysis = sub(spec, 'analysis');
+  analysis.stepWeight = 200;
+  analysis.stepWeights = [10, 120];
+  sub(analysis.webhooks, 0).type = 'pre-flight';
+  sub(analysis.alerts, 0).severity = 'fatal';
+  analysis.interval = '1 minute';
+  sub(spec, 'service').targetPort = true;
+  delete spec.targetRef;
+  assert.deepEqual(errorsFor('canary.yaml', canary), [
+    '.spec.targetRef: Required value',
+    '.spec.service.targetPort: must be an integer or a string',
+    '.spec.analysis.interval: must match ^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$',
+    '.spec.analysis.stepWeight: must be <= 100',
+    '.spec.analysis.webhooks[0].type: unsupported value "pre-flight"',
+    '.spec.analysis.alerts[0].severity: unsupported value "fatal"',
+    // Added last to the sample, so checked last.
+    '.spec.analysis.stepWeights[1]: must be <= 100',
+  ]);
+});
+
+test('the status keeps fields Fledge adds for its own state', () => {
+  const canary = kitchenSink();
+  sub(canary, 'status').fledge = { machine: 'progressing' };
+  assert.deepEqual(errorsFor('canary.yaml', canary), []);
+});
+
+test('MetricTemplate and AlertProvider samples fit their schemas', () => {
+  const template = {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'MetricTemplate',
+    metadata: { name: 'latency' },
+    spec: {
+      provider: { type: 'prometheus', address: 'http://prometheus:9090', secretRef: { name: 'prom' }, insecureSkipVerify: true },
+      query: 'histogram_quantile(0.99, sum(rate(x[{{ interval }}])) by (le))',
+    },
+  };
+  assert.deepEqual(errorsFor('metrictemplate.yaml', template), []);
+  assert.deepEqual(errorsFor('metrictemplate.yaml', { ...template, spec: { provider: { type: 'statsd' } } }), [
+    '.spec.query: Required value',
+    '.spec.provider.type: unsupported value "statsd"',
+  ]);
+  const provider = {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'AlertProvider',
+    metadata: { name: 'on-call' },
+    spec: { type: 'slack', channel: 'alerts', username: 'fledge', address: 'https://hooks.slack.com/x', proxy: 'http://proxy:3128' },
+  };
+  assert.deepEqual(errorsFor('alertprovider.yaml', provider), []);
+  assert.deepEqual(errorsFor('alertprovider.yaml', { ...provider, spec: { type: 'pager' } }), ['.spec.type: unsupported value "pager"']);
+});
