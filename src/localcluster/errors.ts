@@ -80,7 +80,9 @@ export const invalid = (
   group: string,
   causes: StatusCause[],
 ): ApiError => {
-  const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
+  const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
+  // kube-apiserver brackets the list when there is more than one cause.
+  const summary = parts.length > 1 ? `[${parts.join(', ')}]` : (parts[0] ?? '');
   return new ApiError('Invalid', `${kind}${group ? '.' + group : ''} "${name}" is invalid: ${summary}`, {
     name,
     group,

@@ -224,7 +224,7 @@ test('helm/fledge/crds holds byte-identical copies of crds/ (run node scripts/sy
 });
 
 test('each CRD names its resource like Flagger does', () => {
-  const canaryColumns = ['Status', 'Weight', 'Suspended', 'FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights'];
+  const canaryColumns = ['Status', 'Weight', 'FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights'];
   const expected: Array<[string, string, string, string[]]> = [
     ['canary.yaml', 'canaries', 'Canary', [...canaryColumns, 'MaxWeight', 'LastTransitionTime']],
     ['metrictemplate.yaml', 'metrictemplates', 'MetricTemplate', ['Provider']],

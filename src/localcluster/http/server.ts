@@ -67,7 +67,13 @@ const handle = async (svc: ApiService, watchDeps: WatchDeps, req: IncomingMessag
     }
     if (path === '/api') return send(res, 200, discovery.coreVersions());
     if (path === '/apis') return send(res, 200, discovery.groupList(registry));
-    if (path === '/openapi/v2') return send(res, 200, openApiV2Document(registry.all()));
+    if (path === '/openapi/v2') {
+      // kubectl asks for the protobuf form first; 406 sends it to the JSON form we serve.
+      if (/protobuf/.test(req.headers.accept ?? '') && !/json/.test(req.headers.accept ?? '')) {
+        throw new ApiError('NotAcceptable', 'only the following media types are accepted: application/json');
+      }
+      return send(res, 200, openApiV2Document(registry.all()));
+    }
     if (path === '/openapi/v3') return send(res, 200, openApiV3Index(registry.all()));
     if (segments[0] === 'openapi' && segments[1] === 'v3') {
       const doc = openApiV3Document(registry.all(), segments.slice(2).join('/'));
