@@ -1,0 +1,69 @@
+/**
+ * What the rollout engine needs from the outside world. The engine decides; these ports do the I/O.
+ * The controller supplies real implementations (workloads, routers, analysis, webhooks, status writes,
+ * events, alerts); unit tests supply in-memory ones.
+ */
+import type { Canary, CanaryPhase, ThresholdRange, WebhookType } from '../api/index.js';
+
+export interface Routes {
+  primary: number;
+  canary: number;
+  mirrored: boolean;
+}
+
+/** Whether a workload is ready; `retriable: false` means waiting longer will not help (deadline exceeded). */
+export interface Readiness {
+  ready: boolean;
+  retriable: boolean;
+  message: string;
+}
+
+/** One metric check of one step, explained: what was measured against what, and the verdict. */
+export interface CheckVerdict {
+  metric: string;
+  ok: boolean;
+  value?: number;
+  thresholdRange: ThresholdRange;
+  provider?: string;
+  /** Set when the check could not be made: 'NoValues', 'ProviderUnavailable', 'InvalidResponse', ... */
+  errorCode?: string;
+  message: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+export type AlertSeverity = 'info' | 'warn' | 'error';
+
+/** Status fields the engine writes; the controller merges them into the Canary status. */
+export interface StatusUpdate {
+  phase?: CanaryPhase;
+  canaryWeight?: number;
+  failedChecks?: number;
+  iterations?: number;
+  lastAppliedSpec?: string;
+  lastPromotedSpec?: string;
+  trackedConfigs?: Record<string, string>;
+  /** Free-form engine state saved in status (e.g. mirrored flag, last verdicts). */
+  extra?: Record<string, unknown>;
+}
+
+export interface RolloutPorts {
+  /** Create or update the primary workload, the Services and the router objects; idempotent. */
+  initialize(canary: Canary): Promise<void>;
+  primaryReadiness(canary: Canary): Promise<Readiness>;
+  canaryReadiness(canary: Canary): Promise<Readiness>;
+  /** Checksum of the target's pod template plus its tracked configs; changes mean a new revision. */
+  targetChecksum(canary: Canary): Promise<{ checksum: string; trackedConfigs: Record<string, string> }>;
+  scaleCanaryToZero(canary: Canary): Promise<void>;
+  scaleCanaryUp(canary: Canary): Promise<void>;
+  /** Copy the target's template (and tracked configs) to the primary. */
+  promote(canary: Canary): Promise<void>;
+  getRoutes(canary: Canary): Promise<Routes>;
+  setRoutes(canary: Canary, routes: Routes): Promise<void>;
+  /** Run the metric checks of one analysis step (concurrently); an empty list when none are configured. */
+  runChecks(canary: Canary): Promise<CheckVerdict[]>;
+  /** Run every webhook of a type; true when all passed (or none exist). Gate types return false while closed. */
+  runHooks(canary: Canary, type: WebhookType, phase: CanaryPhase): Promise<boolean>;
+  writeStatus(canary: Canary, update: StatusUpdate): Promise<void>;
+  recordEvent(canary: Canary, type: EventType, reason: string, message: string): void;
+  alert(canary: Canary, severity: AlertSeverity, message: string, verdicts?: CheckVerdict[]): void;
+}

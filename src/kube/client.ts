@@ -1,0 +1,138 @@
+/** KubeApi over @kubernetes/client-node's generic KubernetesObjectApi (discovery-driven, any kind). */
+import * as k8s from '@kubernetes/client-node';
+import type { KubeApi, KubeObject, ObjectRef } from './api.js';
+import { KubeApiError } from './api.js';
+
+export const FIELD_MANAGER = 'fledge';
+
+const toError = (e: unknown): Error => {
+  if (e instanceof k8s.ApiException) {
+    let message = String(e.message);
+    let reason: string | undefined;
+    try {
+      const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message?: string; reason?: string };
+      if (body?.message) message = body.message;
+      reason = body?.reason;
+    } catch {
+      // keep the exception's own message
+    }
+    return new KubeApiError(e.code, message, reason);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+};
+
+const spec = (ref: ObjectRef): k8s.KubernetesObject & { metadata: { name: string; namespace?: string } } => ({
+  apiVersion: ref.apiVersion,
+  kind: ref.kind,
+  metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+});
+
+/** A kubeconfig for a server URL; plain-HTTP local clusters need skipTLSVerify. */
+export const kubeConfigForUrl = (server: string): k8s.KubeConfig => {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fledge', server, skipTLSVerify: true }],
+    users: [{ name: 'fledge', token: 'fledge' }],
+    contexts: [{ name: 'fledge', cluster: 'fledge', user: 'fledge' }],
+    currentContext: 'fledge',
+  });
+  return kc;
+};
+
+/** The generic object API, with its discovery lookup made reachable (it is protected upstream). */
+class ObjectApi extends k8s.KubernetesObjectApi {
+  resourceOf(apiVersion: string, kind: string): Promise<k8s.V1APIResource | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
+export class ClientNodeKubeApi implements KubeApi {
+  private readonly objects: ObjectApi;
+  private readonly custom: k8s.CustomObjectsApi;
+
+  constructor(readonly config: k8s.KubeConfig) {
+    this.objects = config.makeApiClient(ObjectApi);
+    this.custom = config.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      return (await this.objects.read(spec(ref))) as unknown as KubeObject;
+    } catch (e) {
+      const err = toError(e);
+      if (err instanceof KubeApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
+    try {
+      const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      return res.items.map((i) => ({ ...(i as unknown as KubeObject), apiVersion, kind }));
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async create(obj: KubeObject): Promise<KubeObject> {
+    try {
+      return (await this.objects.create(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async replace(obj: KubeObject): Promise<KubeObject> {
+    try {
+      return (await this.objects.replace(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async mergePatch(ref: ObjectRef, patch: Record<string, unknown>): Promise<KubeObject> {
+    try {
+      const body = { ...patch, ...spec(ref), metadata: { ...((patch.metadata as object) ?? {}), ...spec(ref).metadata } };
+      return (await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject;
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async patchStatus(ref: ObjectRef, status: Record<string, unknown>): Promise<KubeObject> {
+    // The generic API has no subresources; status is only written on our own custom resources.
+    const [group = '', version = ''] = ref.apiVersion.split('/');
+    const resource = await this.objects.resourceOf(ref.apiVersion, ref.kind);
+    if (!resource || !group) throw new KubeApiError(404, `no custom resource for ${ref.apiVersion} ${ref.kind}`);
+    const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+    try {
+      const body = { status };
+      const result = resource.namespaced
+        ? await this.custom.patchNamespacedCustomObjectStatus({ group, version, namespace: ref.namespace ?? 'default', plural: resource.name, name: ref.name, body, fieldManager: FIELD_MANAGER }, options)
+        : await this.custom.patchClusterCustomObjectStatus({ group, version, plural: resource.name, name: ref.name, body, fieldManager: FIELD_MANAGER }, options);
+      return result as KubeObject;
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async apply(obj: KubeObject): Promise<KubeObject> {
+    try {
+      const clean = { ...obj, metadata: { ...obj.metadata } };
+      delete clean.metadata.resourceVersion;
+      return (await this.objects.patch(clean as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  async delete(ref: ObjectRef): Promise<void> {
+    try {
+      await this.objects.delete(spec(ref));
+    } catch (e) {
+      const err = toError(e);
+      if (err instanceof KubeApiError && err.status === 404) return;
+      throw err;
+    }
+  }
+}
