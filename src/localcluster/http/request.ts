@@ -135,7 +135,11 @@ export const fieldManagerOf = (q: QueryOptions, req: IncomingMessage): string =>
   return prefix || 'unknown';
 };
 
-export const readBody = async (req: IncomingMessage, maxBytes = 32 * 1024 * 1024): Promise<string> => {
+export const readBody = async (req: IncomingMessage, maxBytes = 32 * 1024 * 1024): Promise<string> =>
+  (await readRawBody(req, maxBytes)).toString('utf8');
+
+/** The body as bytes: protobuf bodies must not go through a string. */
+export const readRawBody = async (req: IncomingMessage, maxBytes = 32 * 1024 * 1024): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -143,5 +147,5 @@ export const readBody = async (req: IncomingMessage, maxBytes = 32 * 1024 * 1024
     if (size > maxBytes) throw new ApiError('BadRequest', 'request entity too large');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 };

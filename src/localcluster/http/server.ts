@@ -12,7 +12,8 @@ import type { ApiService, DeleteOptions } from '../service.js';
 import { toTable } from '../table.js';
 import type { KubeObject } from '../types.js';
 import { apiVersionOf, isJsonObject } from '../types.js';
-import { fieldManagerOf, parseQuery, readBody, representationOf, resolveResource } from './request.js';
+import { fieldManagerOf, parseQuery, readBody, readRawBody, representationOf, resolveResource } from './request.js';
+import { decodeKubernetesProtobuf, protobufContentType } from '../protobuf/index.js';
 import type { QueryOptions, Representation, ResourceTarget } from './request.js';
 import { scaleOf, scaleUpdate } from './scale.js';
 import { serveWatch } from './watch.js';
@@ -33,10 +34,13 @@ const sendError = (res: ServerResponse, e: unknown): void => {
   else res.end();
 };
 
-const parseObject = (body: string, contentType: string | undefined): KubeObject => {
+/** A request body as an object: JSON, YAML, or (kubectl create, helm) Kubernetes protobuf. */
+const parseObject = (body: Buffer, contentType: string | undefined): KubeObject => {
+  if (contentType?.includes(protobufContentType)) return decodeKubernetesProtobuf(body);
   let parsed: unknown;
   try {
-    parsed = contentType?.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+    const text = body.toString('utf8');
+    parsed = contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new ApiError('BadRequest', `the object provided is unrecognized: ${(e as Error).message}`);
   }
@@ -139,7 +143,7 @@ const collection = async (
       return send(res, 200, { kind: type.listKind, apiVersion: apiVersionOf(type), metadata: listMeta, items: listed.items });
     }
     case 'POST': {
-      const body = parseObject(await readBody(req), req.headers['content-type']);
+      const body = parseObject(await readRawBody(req), req.headers['content-type']);
       const result = svc.create(type, namespace, body, {
         dryRun: q.dryRun,
         fieldManager: fieldManagerOf(q, req),
@@ -162,11 +166,13 @@ const collection = async (
 };
 
 const deleteOptions = async (req: IncomingMessage, q: QueryOptions): Promise<DeleteOptions> => {
-  const raw = await readBody(req);
+  const raw = await readRawBody(req);
   let body: Record<string, unknown> = {};
-  if (raw.trim()) {
+  if (raw.length && req.headers['content-type']?.includes(protobufContentType)) {
+    body = decodeKubernetesProtobuf(raw) as unknown as Record<string, unknown>;
+  } else if (raw.toString('utf8').trim()) {
     try {
-      const parsed: unknown = JSON.parse(raw);
+      const parsed: unknown = JSON.parse(raw.toString('utf8'));
       if (isJsonObject(parsed)) body = parsed;
     } catch {
       throw new ApiError('BadRequest', 'the body of the request was not valid DeleteOptions JSON');
@@ -217,7 +223,7 @@ const item = async (
       return send(res, 200, o);
     }
     case 'PUT': {
-      const body = parseObject(await readBody(req), req.headers['content-type']);
+      const body = parseObject(await readRawBody(req), req.headers['content-type']);
       const result = svc.update(type, namespace, name, body, writeOpts);
       return send(res, 200, result.object, result.warnings);
     }
