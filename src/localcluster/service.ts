@@ -318,10 +318,18 @@ const decodeContinue = (token: string, items: KubeObject[]): number => {
   } catch {
     throw new ApiError('BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion');
   }
-  const idx = items.findIndex((o) => {
+  // Items are in list order: binary search for the first one after the token's position.
+  const isAfter = (o: KubeObject): boolean => {
     const ns = o.metadata.namespace ?? '';
     const name = o.metadata.name ?? '';
     return ns > after.ns || (ns === after.ns && name > after.name);
-  });
-  return idx < 0 ? items.length : idx;
+  };
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (isAfter(items[mid] as KubeObject)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 };

@@ -39,6 +39,7 @@ export class ObjectStore {
   private compactedRv = 0;
   private readonly listeners = new Map<string, Set<StoreListener>>();
   private readonly anyListeners = new Set<StoreListener>();
+  private readonly sortedKeyCache = new Map<string, string[]>();
 
   constructor(private readonly historySize = 100_000) {}
 
@@ -70,8 +71,21 @@ export class ObjectStore {
     const all = this.byResource.get(resource);
     if (!all) return [];
     const out: KubeObject[] = [];
-    for (const o of all.values()) if (namespace === undefined || o.metadata.namespace === namespace) out.push(o);
-    return out.sort((a, b) => compareKeys(a, b));
+    for (const key of this.sortedKeys(resource, all)) {
+      const o = all.get(key);
+      if (o && (namespace === undefined || o.metadata.namespace === namespace)) out.push(o);
+    }
+    return out;
+  }
+
+  /** Item keys in list order, cached until an object is added or removed (updates keep keys). */
+  private sortedKeys(resource: string, items: Map<string, KubeObject>): string[] {
+    let keys = this.sortedKeyCache.get(resource);
+    if (!keys) {
+      keys = [...items.keys()].sort(compareItemKeys);
+      this.sortedKeyCache.set(resource, keys);
+    }
+    return keys;
   }
 
   resources(): string[] {
@@ -86,6 +100,7 @@ export class ObjectStore {
     if (!items) this.byResource.set(resource, (items = new Map()));
     if (items.has(key)) throw new ApiError('AlreadyExists', `object ${key} already exists`);
     items.set(key, stored);
+    this.sortedKeyCache.delete(resource);
     if (stored.metadata.uid) this.byUid.set(stored.metadata.uid, { resource, key });
     this.emit({ type: 'ADDED', resource, object: stored, rv: this.rv });
     return stored;
@@ -109,6 +124,7 @@ export class ObjectStore {
     const current = items?.get(key);
     if (!items || !current) return undefined;
     items.delete(key);
+    this.sortedKeyCache.delete(resource);
     if (current.metadata.uid) this.byUid.delete(current.metadata.uid);
     const stamped = this.stamp(current);
     this.emit({ type: 'DELETED', resource, object: stamped, rv: this.rv });
@@ -193,11 +209,15 @@ export class ObjectStore {
   }
 }
 
-const compareKeys = (a: KubeObject, b: KubeObject): number => {
-  const na = a.metadata.namespace ?? '';
-  const nb = b.metadata.namespace ?? '';
+/** Keys are `namespace/name`; list order is by namespace, then name. */
+const compareItemKeys = (a: string, b: string): number => {
+  const [na = '', ma = ''] = splitKey(a);
+  const [nb = '', mb = ''] = splitKey(b);
   if (na !== nb) return na < nb ? -1 : 1;
-  const ma = a.metadata.name ?? '';
-  const mb = b.metadata.name ?? '';
   return ma < mb ? -1 : ma > mb ? 1 : 0;
+};
+
+const splitKey = (k: string): [string, string] => {
+  const i = k.indexOf('/');
+  return [k.slice(0, i), k.slice(i + 1)];
 };

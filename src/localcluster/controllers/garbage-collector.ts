@@ -20,6 +20,8 @@ const refKey = (r: Ref): string => `${r.resource}|${r.namespace ?? ''}|${r.name}
 export class GarbageCollector {
   /** owner uid -> dependents */
   private readonly dependents = new Map<string, Map<string, Ref>>();
+  /** dependent key -> its owners' uids, so re-indexing an object touches only its own owners */
+  private readonly ownersOf = new Map<string, string[]>();
 
   constructor(
     private readonly svc: ApiService,
@@ -65,9 +67,12 @@ export class GarbageCollector {
   private index(resource: string, o: KubeObject, present: boolean): void {
     const ref: Ref = { resource, namespace: o.metadata.namespace, name: o.metadata.name ?? '' };
     const key = refKey(ref);
-    for (const deps of this.dependents.values()) deps.delete(key);
-    if (!present) return;
-    for (const owner of o.metadata.ownerReferences ?? []) {
+    for (const uid of this.ownersOf.get(key) ?? []) this.dependents.get(uid)?.delete(key);
+    this.ownersOf.delete(key);
+    const owners = present ? (o.metadata.ownerReferences ?? []) : [];
+    if (!owners.length) return;
+    this.ownersOf.set(key, owners.map((r) => r.uid));
+    for (const owner of owners) {
       let deps = this.dependents.get(owner.uid);
       if (!deps) this.dependents.set(owner.uid, (deps = new Map()));
       deps.set(key, ref);

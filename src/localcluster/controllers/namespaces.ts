@@ -6,6 +6,7 @@ import type { StoreEvent } from '../store.js';
 
 export class NamespaceController {
   private readonly terminating = new Set<string>();
+  private readonly drainScheduled = new Set<string>();
 
   constructor(
     private readonly svc: ApiService,
@@ -24,10 +25,18 @@ export class NamespaceController {
       return;
     }
     const ns = e.object.metadata.namespace;
-    if (e.type === 'DELETED' && ns && this.terminating.has(ns)) this.clock.setTimeout(() => this.drain(ns), 0);
+    if (e.type === 'DELETED' && ns && this.terminating.has(ns) && !this.drainScheduled.has(ns)) {
+      // One drain per batch of deletions, not one per deleted object.
+      this.drainScheduled.add(ns);
+      this.clock.setTimeout(() => {
+        this.drainScheduled.delete(ns);
+        this.drain(ns);
+      }, 0);
+    }
   };
 
   private drain(ns: string): void {
+    if (!this.terminating.has(ns)) return;
     let remaining = 0;
     for (const type of this.svc.registry.all()) {
       if (!type.namespaced) continue;
