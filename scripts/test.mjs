@@ -19,5 +19,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 const env = { ...process.env, PATH: `${join(process.cwd(), '.tools', 'bin')}:${process.env.PATH}` };
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit', env });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...files], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

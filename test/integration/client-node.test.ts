@@ -32,9 +32,11 @@ describe('@kubernetes/client-node against the local cluster', () => {
     informer.on('add', (o) => seen.push(`add:${o.metadata?.name}:${o.data?.v ?? ''}`));
     informer.on('update', (o) => seen.push(`update:${o.metadata?.name}:${o.data?.v ?? ''}`));
     informer.on('delete', (o) => seen.push(`delete:${o.metadata?.name}`));
+    let stopped = false;
+    let restart: NodeJS.Timeout | undefined;
     informer.on('error', () => {
-      // The informer restarts itself after an error; start() again as client-node's docs advise.
-      setTimeout(() => void informer.start().catch(() => undefined), 100);
+      // After an error the informer stops; start() it again, as client-node's docs advise.
+      if (!stopped) restart = setTimeout(() => void informer.start().catch(() => undefined), 100);
     });
     await informer.start();
     try {
@@ -56,6 +58,8 @@ describe('@kubernetes/client-node against the local cluster', () => {
       await eventually(() => seen.includes('delete:inf'), 'delete event');
       assert.equal(informer.list('default').filter((o) => o.metadata?.name === 'inf').length, 0);
     } finally {
+      stopped = true;
+      clearTimeout(restart);
       await informer.stop();
     }
   });
