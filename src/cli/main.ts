@@ -1,4 +1,5 @@
 /** `fledge <command>`: dispatches to one module per command. */
+import { controllerCommand } from './controller.js';
 import { localClusterCommand } from './local-cluster.js';
 
 export interface Command {
@@ -7,7 +8,7 @@ export interface Command {
   run(args: string[], env: NodeJS.ProcessEnv): Promise<number>;
 }
 
-const commands: Command[] = [localClusterCommand];
+const commands: Command[] = [localClusterCommand, controllerCommand];
 
 const usage = (): string =>
   [
@@ -17,7 +18,7 @@ const usage = (): string =>
     ...commands.map((c) => `  ${c.name.padEnd(16)}${c.summary}`),
     `  ${'help'.padEnd(16)}Show this help, or a command's flags with 'fledge <command> --help'`,
     '',
-    'Not built yet (see README.md): controller, demo, status, promote, abort, retry, reconcile.',
+    'Not built yet (see README.md): demo, status, promote, abort, retry, reconcile.',
   ].join('\n');
 
 export const main = async (argv: string[], env: NodeJS.ProcessEnv): Promise<number> => {

@@ -71,3 +71,15 @@ export const refOf = (o: KubeObject): ObjectRef => ({
   name: o.metadata.name,
   ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
 });
+
+/**
+ * Plain JSON as on the wire. @kubernetes/client-node hands back model instances with Date fields for
+ * known kinds; everything past the kube layer sees timestamps as Kubernetes writes them (RFC 3339, seconds).
+ */
+export const plain = <T>(value: T): T =>
+  JSON.parse(
+    JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+      const raw = this[key];
+      return raw instanceof Date ? raw.toISOString().replace(/\.\d{3}Z$/, 'Z') : v;
+    }),
+  ) as T;

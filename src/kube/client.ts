@@ -1,7 +1,7 @@
 /** KubeApi over @kubernetes/client-node's generic KubernetesObjectApi (discovery-driven, any kind). */
 import * as k8s from '@kubernetes/client-node';
 import type { KubeApi, KubeObject, ObjectRef } from './api.js';
-import { KubeApiError } from './api.js';
+import { KubeApiError, plain } from './api.js';
 
 export const FIELD_MANAGER = 'fledge';
 
@@ -57,7 +57,7 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
-      return (await this.objects.read(spec(ref))) as unknown as KubeObject;
+      return plain((await this.objects.read(spec(ref))) as unknown as KubeObject);
     } catch (e) {
       const err = toError(e);
       if (err instanceof KubeApiError && err.status === 404) return undefined;
@@ -68,7 +68,7 @@ export class ClientNodeKubeApi implements KubeApi {
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
     try {
       const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
-      return res.items.map((i) => ({ ...(i as unknown as KubeObject), apiVersion, kind }));
+      return res.items.map((i) => ({ ...plain(i as unknown as KubeObject), apiVersion, kind }));
     } catch (e) {
       throw toError(e);
     }
@@ -76,7 +76,7 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async create(obj: KubeObject): Promise<KubeObject> {
     try {
-      return (await this.objects.create(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+      return plain((await this.objects.create(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -84,7 +84,7 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async replace(obj: KubeObject): Promise<KubeObject> {
     try {
-      return (await this.objects.replace(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject;
+      return plain((await this.objects.replace(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -93,7 +93,7 @@ export class ClientNodeKubeApi implements KubeApi {
   async mergePatch(ref: ObjectRef, patch: Record<string, unknown>): Promise<KubeObject> {
     try {
       const body = { ...patch, ...spec(ref), metadata: { ...((patch.metadata as object) ?? {}), ...spec(ref).metadata } };
-      return (await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject;
+      return plain((await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -110,7 +110,7 @@ export class ClientNodeKubeApi implements KubeApi {
       const result = resource.namespaced
         ? await this.custom.patchNamespacedCustomObjectStatus({ group, version, namespace: ref.namespace ?? 'default', plural: resource.name, name: ref.name, body, fieldManager: FIELD_MANAGER }, options)
         : await this.custom.patchClusterCustomObjectStatus({ group, version, plural: resource.name, name: ref.name, body, fieldManager: FIELD_MANAGER }, options);
-      return result as KubeObject;
+      return plain(result as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -120,7 +120,7 @@ export class ClientNodeKubeApi implements KubeApi {
     try {
       const clean = { ...obj, metadata: { ...obj.metadata } };
       delete clean.metadata.resourceVersion;
-      return (await this.objects.patch(clean as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject;
+      return plain((await this.objects.patch(clean as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }

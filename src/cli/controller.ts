@@ -1,0 +1,88 @@
+/** `fledge controller`: runs the canary controller against the cluster of a kubeconfig (or in-cluster). */
+import { parseArgs } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { systemClock } from '../api/clock.js';
+import { DURATION_RULE, parseDuration } from '../api/duration.js';
+import { Controller } from '../controller/controller.js';
+import type { Command } from './main.js';
+
+const HELP = `Usage: fledge controller [flags]
+
+Runs the canary controller. Flags keep Flagger's names where Flagger has them.
+
+  --kubeconfig FILE              kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --namespace NS                 watch one namespace only (default: all)
+  --mesh-provider NAME           router for canaries without spec.provider (default istio)
+  --metrics-server URL           Prometheus for built-in metrics (default http://prometheus:9090)
+  --min-analysis-interval D      shortest analysis interval (default 10s)
+  --selector-labels L1,L2        pod labels a target may be selected by (default app,name,app.kubernetes.io/name)
+  --include-label-prefix P1,P2   only copy labels/annotations with these prefixes to the primary
+  --enable-config-tracking B     track ConfigMaps and Secrets (default true)
+  --event-webhook URL            POST every event there
+  --port N                       HTTP port for /metrics, /healthz, /readyz and the gates (default 8080)
+  --log-level L                  pino level (default info)
+`;
+
+const list = (v: string | undefined): string[] | undefined => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+
+export const controllerCommand: Command = {
+  name: 'controller',
+  summary: 'Run the canary controller against a cluster (kubeconfig or in-cluster)',
+  async run(args, env) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'mesh-provider': { type: 'string', default: 'istio' },
+        'metrics-server': { type: 'string', default: 'http://prometheus:9090' },
+        'min-analysis-interval': { type: 'string', default: '10s' },
+        'selector-labels': { type: 'string' },
+        'include-label-prefix': { type: 'string' },
+        'enable-config-tracking': { type: 'string', default: 'true' },
+        'event-webhook': { type: 'string' },
+        port: { type: 'string', default: '8080' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const minInterval = parseDuration(values['min-analysis-interval']);
+    if (minInterval === undefined) throw new Error(`--min-analysis-interval: ${DURATION_RULE}`);
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: must be an integer between 0 and 65535, got "${values.port}"`);
+    const kubeConfig = new k8s.KubeConfig();
+    const file = values.kubeconfig ?? env.KUBECONFIG;
+    if (file) kubeConfig.loadFromFile(file);
+    else kubeConfig.loadFromDefault();
+    const log = pino({ level: values['log-level'] });
+    const selectorLabels = list(values['selector-labels']);
+    const includeLabelPrefixes = list(values['include-label-prefix']);
+    const controller = new Controller({
+      kubeConfig,
+      clock: systemClock(),
+      log,
+      meshProvider: values['mesh-provider'],
+      metricsServer: values['metrics-server'],
+      minAnalysisIntervalMs: minInterval,
+      configTracking: values['enable-config-tracking'] !== 'false',
+      port,
+      ...(values.namespace ? { namespace: values.namespace, gateNamespace: values.namespace } : {}),
+      ...(selectorLabels ? { selectorLabels } : {}),
+      ...(includeLabelPrefixes ? { includeLabelPrefixes } : {}),
+      ...(values['event-webhook'] ? { eventWebhook: values['event-webhook'] } : {}),
+    });
+    await controller.start();
+    log.info({ url: controller.url }, 'controller started');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await controller.stop();
+    return 0;
+  },
+};

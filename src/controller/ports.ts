@@ -1,0 +1,93 @@
+/**
+ * The engine's RolloutPorts for one canary, assembled from the controller's parts: workloads, the
+ * canary's router, metric checks, webhooks, the status writer, events and alerts.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../api/clock.js';
+import type { Canary, Condition } from '../api/index.js';
+import type { WebhookRunner } from '../analysis/webhooks.js';
+import type { CheckVerdict, RolloutPorts, StatusUpdate } from '../engine/ports.js';
+import type { KubeApi, KubeObject } from '../kube/api.js';
+import type { Workloads } from '../workloads/index.js';
+import type { Router } from '../../providers/routers/types.js';
+import type { EventRecorder } from './events.js';
+
+export interface Alert {
+  canary: string;
+  severity: 'info' | 'warn' | 'error';
+  message: string;
+  verdicts?: CheckVerdict[];
+}
+
+export interface PortsDeps {
+  kube: KubeApi;
+  clock: Clock;
+  log: Logger;
+  workloads: Workloads;
+  router: Router;
+  webhooks: WebhookRunner;
+  events: EventRecorder;
+  runChecks(canary: Canary): Promise<CheckVerdict[]>;
+  /** Alerts go here (notifiers come with the alerts issue; until then they are logged). */
+  alert(alert: Alert): void;
+  /** Told of every status write, so the controller reads its own writes before the watch delivers them. */
+  statusWritten(object: KubeObject): void;
+  /** Promises of side writes (events) a tick started; the controller awaits them before the next tick. */
+  pending: Array<Promise<unknown>>;
+}
+
+const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The status patch for an engine update: phase changes stamp lastTransitionTime, conditions get times. */
+export const statusPatch = (canary: Canary, update: StatusUpdate, nowMs: number): Record<string, unknown> => {
+  const now = rfc3339(nowMs);
+  const patch: Record<string, unknown> = { ...(update.extra ?? {}) };
+  for (const key of ['phase', 'canaryWeight', 'failedChecks', 'iterations', 'lastAppliedSpec', 'lastPromotedSpec', 'trackedConfigs'] as const) {
+    if (update[key] !== undefined) patch[key] = update[key];
+  }
+  if (update.phase !== undefined && update.phase !== canary.status.phase) patch.lastTransitionTime = now;
+  if (update.conditions) {
+    patch.conditions = update.conditions.map((c: Condition) => {
+      const old = canary.status.conditions.find((o) => o.type === c.type);
+      const transition = old && old.status === c.status ? (old.lastTransitionTime ?? now) : now;
+      return { ...c, lastUpdateTime: c.lastUpdateTime ?? now, lastTransitionTime: c.lastTransitionTime ?? transition };
+    });
+  }
+  return patch;
+};
+
+export const buildPorts = (canary: Canary, d: PortsDeps): RolloutPorts => {
+  const ref = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: canary.metadata.name, namespace: canary.metadata.namespace };
+  const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+  return {
+    initialize: (c) => d.workloads.initialize(c),
+    reconcileRouting: async (c) => {
+      await d.workloads.initialize(c);
+      await d.router.reconcile(c);
+    },
+    primaryReadiness: (c) => d.workloads.primaryReadiness(c),
+    canaryReadiness: (c) => d.workloads.canaryReadiness(c),
+    targetChecksum: (c) => d.workloads.targetChecksum(c),
+    scaleCanaryToZero: (c) => d.workloads.scaleCanaryToZero(c),
+    scaleCanaryUp: (c) => d.workloads.scaleCanaryUp(c),
+    promote: (c) => d.workloads.promote(c),
+    getRoutes: (c) => d.router.getRoutes(c),
+    setRoutes: (c, routes) => d.router.setRoutes(c, routes),
+    runChecks: (c) => d.runChecks(c),
+    runHooks: async (c, type, phase) => {
+      const checksum = c.status.lastAppliedSpec ?? '';
+      if (type === 'rollback') return d.webhooks.rollbackRequested(c, phase, checksum);
+      return d.webhooks.allPassed(c, type, phase, checksum);
+    },
+    writeStatus: async (c, update) => {
+      const written = await d.kube.patchStatus(ref, statusPatch(c, update, d.clock.now()));
+      d.statusWritten(written);
+    },
+    recordEvent: (c, type, reason, message) => {
+      d.pending.push(d.events.record(c, type, reason, message));
+    },
+    alert: (_c, severity, message, verdicts) => {
+      d.alert({ canary: key, severity, message, ...(verdicts ? { verdicts } : {}) });
+    },
+  };
+};
