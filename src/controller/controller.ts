@@ -109,6 +109,11 @@ export class Controller {
     this.server?.closeAllConnections();
   }
 
+  /** Ticks queued or running now (not counting timers). */
+  get pendingWork(): number {
+    return this.queue.size;
+  }
+
   /** Resolves when no tick is queued or running (tests). */
   idle(): Promise<void> {
     return this.queue.idle();

@@ -3,7 +3,7 @@
  * The controller supplies real implementations (workloads, routers, analysis, webhooks, status writes,
  * events, alerts); unit tests supply in-memory ones.
  */
-import type { Canary, CanaryPhase, ThresholdRange, WebhookType } from '../api/index.js';
+import type { Canary, CanaryPhase, Condition, ThresholdRange, WebhookType } from '../api/index.js';
 
 export interface Routes {
   primary: number;
@@ -42,13 +42,31 @@ export interface StatusUpdate {
   lastAppliedSpec?: string;
   lastPromotedSpec?: string;
   trackedConfigs?: Record<string, string>;
-  /** Free-form engine state saved in status (e.g. mirrored flag, last verdicts). */
+  /**
+   * Replaces status.conditions (the engine keeps Flagger's single Promoted condition). Times the
+   * engine left out (it had no clock) are stamped by the writer.
+   */
+  conditions?: Condition[];
+  /**
+   * Free-form engine state saved as extra top-level status keys (`mirrored`, `lastFailedChecks`);
+   * each key given replaces the stored one, keys not given are kept.
+   */
   extra?: Record<string, unknown>;
 }
 
 export interface RolloutPorts {
-  /** Create or update the primary workload, the Services and the router objects; idempotent. */
+  /**
+   * Create or update the primary workload (from the target's current template: a change while
+   * initializing must reach the primary) and the -primary/-canary Services; idempotent. Called only
+   * while the canary initializes. It must not point the apex Service at the primary yet: that waits
+   * for a ready primary (reconcileRouting).
+   */
   initialize(canary: Canary): Promise<void>;
+  /**
+   * Point the apex Service at the primary and create or adopt the router objects, never resetting
+   * weights already set. Called once the primary is ready, as Flagger does for zero downtime.
+   */
+  reconcileRouting(canary: Canary): Promise<void>;
   primaryReadiness(canary: Canary): Promise<Readiness>;
   canaryReadiness(canary: Canary): Promise<Readiness>;
   /** Checksum of the target's pod template plus its tracked configs; changes mean a new revision. */
@@ -61,7 +79,11 @@ export interface RolloutPorts {
   setRoutes(canary: Canary, routes: Routes): Promise<void>;
   /** Run the metric checks of one analysis step (concurrently); an empty list when none are configured. */
   runChecks(canary: Canary): Promise<CheckVerdict[]>;
-  /** Run every webhook of a type; true when all passed (or none exist). Gate types return false while closed. */
+  /**
+   * Run the webhooks of a type; true when all passed (or none exist). Gate types return false while
+   * closed. For 'rollback' hooks the answer is whether some hook asks for a rollback (Flagger's rule);
+   * the engine only calls them when the Canary has some.
+   */
   runHooks(canary: Canary, type: WebhookType, phase: CanaryPhase): Promise<boolean>;
   writeStatus(canary: Canary, update: StatusUpdate): Promise<void>;
   recordEvent(canary: Canary, type: EventType, reason: string, message: string): void;
