@@ -21,6 +21,7 @@ Flags:
   --kubeconfig FILE   write a kubeconfig for this cluster to FILE
   --crds DIR          apply the CRD manifests in DIR at start (default: Fledge's crds/)
   --no-crds           start without any CRDs
+  --fault-rate R      answer a share R (0..1) of requests with 500/429 and drop as many watches (default 0)
   --log-level L       pino level (default info)
 `;
 
@@ -47,6 +48,7 @@ export const localClusterCommand: Command = {
         kubeconfig: { type: 'string' },
         crds: { type: 'string' },
         'no-crds': { type: 'boolean', default: false },
+        'fault-rate': { type: 'string', default: '0' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -61,7 +63,9 @@ export const localClusterCommand: Command = {
     const readyDelayMs = parseDuration(values['ready-delay']);
     if (readyDelayMs === undefined) throw new Error(`--ready-delay: ${DURATION_RULE}, got "${values['ready-delay']}"`);
     const log = pino({ level: values['log-level'] });
-    const cluster = await startLocalCluster({ port, readyDelayMs, log, ...(values.data ? { dataFile: values.data } : {}) });
+    const faultRate = Number(values['fault-rate']);
+    if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`--fault-rate: must be a number between 0 and 1, got "${values['fault-rate']}"`);
+    const cluster = await startLocalCluster({ port, readyDelayMs, log, faultRate, ...(values.data ? { dataFile: values.data } : {}) });
     if (!values['no-crds']) {
       const dir = values.crds ?? join(packageRoot(), 'crds');
       const applied = cluster.applyObjects(readManifests(dir));

@@ -68,7 +68,17 @@ export class InformerCache {
           this.clock.setTimeout(() => void informer.start().catch(() => undefined), 1000);
         });
         this.informers.set(keyOf(w.apiVersion, w.kind), { kind: w, informer });
-        await informer.start();
+        // The first list may fail on a busy or flaky API server: retry it with backoff rather than give up.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await informer.start();
+            break;
+          } catch (err) {
+            if (attempt >= 10 || this.stopped) throw err;
+            this.log.warn({ err, kind: w.kind, attempt }, 'initial list failed; retrying');
+            await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 200 * attempt));
+          }
+        }
       }),
     );
   }

@@ -14,6 +14,7 @@ import { GarbageCollector } from './controllers/garbage-collector.js';
 import { NamespaceController } from './controllers/namespaces.js';
 import { WorkloadSimulator } from './controllers/workloads.js';
 import { ApiError } from './errors.js';
+import { RequestGate } from './http/faults.js';
 import { createHandler } from './http/server.js';
 import { kubeconfigFor } from './kubeconfig.js';
 import { loadSnapshot, SnapshotWriter } from './persistence.js';
@@ -32,6 +33,9 @@ export interface LocalClusterOptions {
   log?: Logger;
   bookmarkIntervalMs?: number;
   historySize?: number;
+  /** Share of requests (0..1) answered 500/429, and of watches dropped (`--fault-rate`). */
+  faultRate?: number;
+  faultSeed?: number;
 }
 
 export interface LocalCluster {
@@ -43,6 +47,8 @@ export interface LocalCluster {
   applyObjects(objects: KubeObject[]): KubeObject[];
   /** End every open watch stream, as an API server restart or a load balancer would. */
   dropWatches(): number;
+  /** Requests served so far by verb (GET, LIST is a GET too, WATCH, POST, PUT, PATCH, DELETE) and faults injected. */
+  requestStats(): { counts: Record<string, number>; injectedFaults: number };
   close(): Promise<void>;
 }
 
@@ -85,7 +91,10 @@ export const startLocalCluster = async (opts: LocalClusterOptions = {}): Promise
 
   const openWatches = new Set<ServerResponse>();
   const handler = createHandler(service, { svc: service, clock, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, open: openWatches });
-  const server = createServer({ keepAliveTimeout: 60_000 }, handler);
+  const gate = new RequestGate(opts.faultRate ?? 0, opts.faultSeed ?? 1, clock);
+  const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    if (!gate.admit(req, res)) handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -108,6 +117,9 @@ export const startLocalCluster = async (opts: LocalClusterOptions = {}): Promise
         if (!existing) return service.create(type, ns, o, opts).object;
         return service.update(type, ns, o.metadata.name ?? '', { ...o, metadata: { ...o.metadata, resourceVersion: existing.metadata.resourceVersion } }, opts).object;
       });
+    },
+    requestStats() {
+      return { counts: { ...gate.counts }, injectedFaults: gate.injected };
     },
     dropWatches() {
       const n = openWatches.size;
