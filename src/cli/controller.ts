@@ -1,4 +1,5 @@
 /** `fledge controller`: runs the canary controller against the cluster of a kubeconfig (or in-cluster). */
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -21,6 +22,8 @@ Runs the canary controller. Flags keep Flagger's names where Flagger has them.
   --enable-config-tracking B     track ConfigMaps and Secrets (default true)
   --event-webhook URL            POST every event there
   --port N                       HTTP port for /metrics, /healthz, /readyz and the gates (default 8080)
+  --enable-leader-election       run canaries only while holding the fledge-leader-election Lease
+  --leader-election-namespace NS namespace of that Lease (default: --namespace, else default)
   --log-level L                  pino level (default info)
 `;
 
@@ -43,6 +46,8 @@ export const controllerCommand: Command = {
         'enable-config-tracking': { type: 'string', default: 'true' },
         'event-webhook': { type: 'string' },
         port: { type: 'string', default: '8080' },
+        'enable-leader-election': { type: 'boolean', default: false },
+        'leader-election-namespace': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -75,6 +80,21 @@ export const controllerCommand: Command = {
       ...(selectorLabels ? { selectorLabels } : {}),
       ...(includeLabelPrefixes ? { includeLabelPrefixes } : {}),
       ...(values['event-webhook'] ? { eventWebhook: values['event-webhook'] } : {}),
+      ...(values['enable-leader-election']
+        ? {
+            leaderElection: {
+              namespace: values['leader-election-namespace'] ?? values.namespace ?? 'default',
+              name: 'fledge-leader-election',
+              identity: `${hostname()}-${process.pid}`,
+              leaseDurationMs: 15_000,
+              renewMs: 5_000,
+            },
+            onLostLeadership: () => {
+              log.error('lost leadership; exiting so a new process campaigns again');
+              process.exit(1);
+            },
+          }
+        : {}),
     });
     await controller.start();
     log.info({ url: controller.url }, 'controller started');

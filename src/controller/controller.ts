@@ -25,6 +25,8 @@ import type { WatchedKind } from './cache.js';
 import { EventRecorder } from './events.js';
 import { createConfigMapGateStore } from './gate-store.js';
 import { createGateHandler, isGatePath } from './gates.js';
+import { LeaderElector } from './leader.js';
+import type { LeaderElectionOptions } from './leader.js';
 import { ControllerMetrics } from './metrics.js';
 import type { Alert } from './ports.js';
 import { buildPorts } from './ports.js';
@@ -47,6 +49,10 @@ export interface ControllerOptions {
   gateNamespace?: string;
   fetch?: typeof fetch;
   version?: string;
+  /** --enable-leader-election: only the holder of this Lease runs canaries; standbys cost no API load. */
+  leaderElection?: LeaderElectionOptions;
+  /** Called when leadership is lost; the CLI exits so a fresh process campaigns again (as client-go does). */
+  onLostLeadership?: () => void;
 }
 
 const CANARY = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary' };
@@ -71,6 +77,7 @@ export class Controller {
   /** The invalid-spec message last reported per canary, so a bad Canary is reported once, not every tick. */
   private readonly reportedInvalid = new Map<string, string>();
   private server: Server | undefined;
+  private elector: LeaderElector | undefined;
   private synced = false;
   private readonly alertListeners: Array<(a: Alert) => void> = [];
 
@@ -97,12 +104,32 @@ export class Controller {
 
   async start(): Promise<void> {
     if (this.opts.port !== undefined) await this.listen(this.opts.port);
+    const election = this.opts.leaderElection;
+    if (!election) return this.startWork();
+    this.elector = new LeaderElector(this.live, this.opts.clock, this.opts.log, election);
+    this.elector.start(
+      () => void this.startWork().catch((err) => this.opts.log.error({ err }, 'starting work failed')),
+      () => {
+        this.queue.stop();
+        void this.cache.stop();
+        this.opts.onLostLeadership?.();
+      },
+    );
+  }
+
+  /** Whether this instance runs canaries (always, without leader election). */
+  get leading(): boolean {
+    return this.elector ? this.elector.isLeader : true;
+  }
+
+  private async startWork(): Promise<void> {
     await this.cache.start((kind, change, obj) => this.onChange(kind, change, obj));
     this.synced = true;
     for (const c of this.cache.list(CANARY.apiVersion, CANARY.kind)) this.queue.add(keyOf(c));
   }
 
   async stop(): Promise<void> {
+    await this.elector?.stop();
     this.queue.stop();
     await this.cache.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -248,7 +275,9 @@ export class Controller {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (isGatePath(path)) return gates(req, res);
       if (path === '/healthz') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
-      if (path === '/readyz') return void res.writeHead(this.synced ? 200 : 503, { 'Content-Type': 'text/plain' }).end(this.synced ? 'ok' : 'caches not synced');
+      // A standby is ready too: it answers gates and health checks and takes over when the leader goes.
+      const ready = this.synced || (this.elector !== undefined && !this.elector.isLeader);
+      if (path === '/readyz') return void res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ready ? 'ok' : 'caches not synced');
       if (path === '/metrics') return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
       res.writeHead(404).end();
     });
