@@ -23,6 +23,7 @@ import type { Router } from '../../providers/routers/types.js';
 import { CachedKubeApi, InformerCache, WATCHED_KINDS } from './cache.js';
 import type { WatchedKind } from './cache.js';
 import { EventRecorder } from './events.js';
+import { ensureFinalizer, finalizeStep } from './finalize.js';
 import { createConfigMapGateStore } from './gate-store.js';
 import { createGateHandler, isGatePath } from './gates.js';
 import { LeaderElector } from './leader.js';
@@ -194,20 +195,39 @@ export class Controller {
       throw err;
     }
     this.reportedInvalid.delete(key);
-    if (canary.metadata.deletionTimestamp) return;
     const routerName = routerOf(canary, this.opts.meshProvider) ?? 'kubernetes';
+    const workloads = createWorkloads({
+      kube: this.kube,
+      clock: this.opts.clock,
+      configTracking: this.opts.configTracking,
+      ...(this.opts.selectorLabels ? { selectorLabels: this.opts.selectorLabels } : {}),
+      ...(this.opts.includeLabelPrefixes ? { includeLabelPrefixes: this.opts.includeLabelPrefixes } : {}),
+    });
+    if (canary.metadata.deletionTimestamp) {
+      const canaryRef = { ...CANARY, namespace: canary.metadata.namespace, name: canary.metadata.name };
+      const step = await finalizeStep(canary, {
+        kube: this.live,
+        workloads,
+        router: this.routerFor(routerName),
+        writeStatus: async (status) => {
+          this.written.set(key, await this.live.patchStatus(canaryRef, status));
+        },
+        event: (type, message) => this.events.record(canary, type, 'Synced', message),
+      });
+      if (step === 'again') this.queue.addAfter(key, RETRY_SOON_MS);
+      return;
+    }
+    await ensureFinalizer(canary, this.live);
+    // A running analysis steps only when its interval timer fires. A watch event can still queue it:
+    // one that arrived while the tick leaving an idle phase had not yet written the new phase (the
+    // canary scale-up, say); running it now would take an analysis step ahead of its interval.
+    if (canary.status.phase && !WAKE_ON_CHANGE.has(canary.status.phase) && this.queue.scheduledAt(key) !== undefined) return;
     const pending: Array<Promise<unknown>> = [];
     const ports = buildPorts(canary, {
       kube: this.kube,
       clock: this.opts.clock,
       log: this.opts.log.child({ canary: key }),
-      workloads: createWorkloads({
-        kube: this.kube,
-        clock: this.opts.clock,
-        configTracking: this.opts.configTracking,
-        ...(this.opts.selectorLabels ? { selectorLabels: this.opts.selectorLabels } : {}),
-        ...(this.opts.includeLabelPrefixes ? { includeLabelPrefixes: this.opts.includeLabelPrefixes } : {}),
-      }),
+      workloads,
       router: this.routerFor(routerName),
       webhooks: createWebhookRunner({ clock: this.opts.clock, log: this.opts.log, ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}) }),
       events: this.events,
@@ -224,6 +244,7 @@ export class Controller {
       },
       statusWritten: (o) => this.written.set(key, o),
       pending,
+      ...(this.opts.eventWebhook ? { eventWebhook: this.opts.eventWebhook } : {}),
     });
     const outcome = await advance(canary, ports, { clock: this.opts.clock });
     await Promise.allSettled(pending);
