@@ -34,6 +34,8 @@ export interface PortsDeps {
   statusWritten(object: KubeObject): void;
   /** Promises of side writes (events) a tick started; the controller awaits them before the next tick. */
   pending: Array<Promise<unknown>>;
+  /** `--event-webhook`: gets every event unless the Canary has hooks of type `event` (which get them then). */
+  eventWebhook?: string;
 }
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -59,6 +61,11 @@ export const statusPatch = (canary: Canary, update: StatusUpdate, nowMs: number)
 export const buildPorts = (canary: Canary, d: PortsDeps): RolloutPorts => {
   const ref = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: canary.metadata.name, namespace: canary.metadata.namespace };
   const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+  // Event payloads carry the phase and revision as written so far in this tick ("New revision
+  // detected" reports Progressing, as Flagger's does), and go out one at a time, in order.
+  let phase = canary.status.phase;
+  let checksum = canary.status.lastAppliedSpec;
+  let delivered: Promise<unknown> = Promise.resolve();
   return {
     initialize: (c) => d.workloads.initialize(c),
     reconcileRouting: async (c) => {
@@ -82,9 +89,15 @@ export const buildPorts = (canary: Canary, d: PortsDeps): RolloutPorts => {
     writeStatus: async (c, update) => {
       const written = await d.kube.patchStatus(ref, statusPatch(c, update, d.clock.now()));
       d.statusWritten(written);
+      phase = update.phase ?? phase;
+      checksum = update.lastAppliedSpec ?? checksum;
     },
     recordEvent: (c, type, reason, message) => {
       d.pending.push(d.events.record(c, type, reason, message));
+      const [eventPhase, eventChecksum] = [phase ?? 'Initializing', checksum ?? ''];
+      // emitEvent never rejects: a failing receiver is logged by the runner and changes nothing else.
+      delivered = delivered.then(() => d.webhooks.emitEvent(c, eventPhase, eventChecksum, type, message, d.eventWebhook));
+      d.pending.push(delivered);
     },
     alert: (_c, severity, message, verdicts) => {
       d.alert({ canary: key, severity, message, ...(verdicts ? { verdicts } : {}) });
