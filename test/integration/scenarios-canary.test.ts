@@ -7,16 +7,13 @@ import { afterEach, describe, test } from 'node:test';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Rollout } from './support/rollout.js';
 import { fixtureObjects, startRollout } from './support/rollout.js';
+import { patchImage } from './support/scenario-steps.js';
 
 const withAnalysis = (objects: KubeObject[], analysis: Record<string, unknown>): KubeObject[] =>
   objects.map((o) => (o.kind === 'Canary' ? { ...o, spec: { ...(o.spec as object), analysis: { ...((o.spec as { analysis: object }).analysis), ...analysis } } } : o));
 
-const setImage = async (r: Rollout, image: string): Promise<void> => {
-  const deploy = fixtureObjects('podinfo-canary.yaml').find((o) => o.kind === 'Deployment') as KubeObject;
-  const spec = deploy.spec as { template: { spec: { containers: Array<{ image: string }> } } };
-  (spec.template.spec.containers[0] as { image: string }).image = image;
-  await r.kube.apply(deploy);
-};
+/** Changes only the pod template's image, as `kubectl set image` does (replicas stay as the controller left them). */
+const setImage = (r: Rollout, image: string): Promise<void> => patchImage(r, image);
 
 const initialized = async (analysis: Record<string, unknown> = {}): Promise<Rollout> => {
   const r = await startRollout();
