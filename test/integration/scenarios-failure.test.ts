@@ -7,75 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { KubeObject } from '../../src/kube/api.js';
 import { eventually } from './support/cluster.js';
 import type { Rollout } from './support/rollout.js';
-import { fixtureObjects, startRollout } from './support/rollout.js';
+import { deploymentRef, eventsOf, fixture, imageOf, initialized, replicasOf, setImage, targetReady } from './support/scenario-objects.js';
 
-const NEVER_READY = 'localcluster.fledge.dev/never-ready';
 const FAILING_SUCCESS_RATE = /istio_requests_total/;
-
-type Spec = Record<string, unknown>;
-
-/** The fixture with the Canary's spec and analysis and the Deployment's spec overridden. */
-const fixture = (canary: Spec = {}, analysis: Spec = {}, deployment: Spec = {}): KubeObject[] =>
-  fixtureObjects('podinfo-canary.yaml').map((o) => {
-    const spec = o.spec as Spec;
-    if (o.kind === 'Deployment') return { ...o, spec: { ...spec, ...deployment } };
-    return { ...o, spec: { ...spec, ...canary, analysis: { ...(spec.analysis as Spec), ...analysis } } };
-  });
-
-const initialized = async (objects: KubeObject[]): Promise<Rollout> => {
-  const r = await startRollout();
-  await r.apply(objects);
-  await r.waitPhase('Initialized');
-  return r;
-};
-
-const deploymentRef = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name });
-
-/**
- * A new pod template: the image, and optionally the never-ready annotation. A merge patch, as
- * `kubectl set image` would do, so replicas stay as the controller left them.
- */
-const setImage = async (r: Rollout, image: string, opts: { neverReady?: boolean } = {}): Promise<void> => {
-  await r.kube.mergePatch(deploymentRef('podinfo'), {
-    spec: {
-      template: {
-        metadata: { annotations: opts.neverReady ? { [NEVER_READY]: 'true' } : null },
-        spec: { containers: [{ name: 'podinfod', image, ports: [{ name: 'http', containerPort: 9898 }] }] },
-      },
-    },
-  });
-};
-
-const imageOf = async (r: Rollout, name: string): Promise<string | undefined> => {
-  const d = await r.kube.get(deploymentRef(name));
-  return (d?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image;
-};
-
-/** The target has rolled out its current template: the next tick finds the canary ready. */
-const targetReady = (r: Rollout): Promise<boolean> =>
-  eventually(async () => {
-    const d = await r.kube.get(deploymentRef('podinfo'));
-    const status = (d?.status ?? {}) as { observedGeneration?: number; availableReplicas?: number };
-    return status.observedGeneration === d?.metadata.generation && (status.availableReplicas ?? 0) >= 1;
-  }, 'podinfo to be available');
-
-const replicasOf = async (r: Rollout, name: string): Promise<number | undefined> =>
-  ((await r.kube.get(deploymentRef(name)))?.spec as { replicas?: number }).replicas;
-
-interface CanaryEvent {
-  type: string;
-  reason: string;
-  message: string;
-  count: number;
-}
-
-const eventsOf = async (r: Rollout, name = 'podinfo'): Promise<CanaryEvent[]> =>
-  (await r.kube.list('v1', 'Event', 'default'))
-    .filter((e) => (e.involvedObject as { kind?: string; name?: string }).kind === 'Canary' && (e.involvedObject as { name?: string }).name === name)
-    .map((e) => ({ type: String(e.type), reason: String(e.reason), message: String(e.message), count: Number(e.count ?? 1) }));
 
 const eventCount = async (r: Rollout, pattern: RegExp): Promise<number> =>
   (await eventsOf(r)).filter((e) => pattern.test(e.message)).reduce((n, e) => n + e.count, 0);
