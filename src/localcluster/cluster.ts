@@ -90,7 +90,7 @@ export const startLocalCluster = async (opts: LocalClusterOptions = {}): Promise
   }
 
   const openWatches = new Set<ServerResponse>();
-  const handler = createHandler(service, { svc: service, clock, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, open: openWatches });
+  const handler = createHandler(service, { svc: service, clock, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 5000, open: openWatches, rendered: new WeakMap() });
   const gate = new RequestGate(opts.faultRate ?? 0, opts.faultSeed ?? 1, clock);
   const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     if (!gate.admit(req, res)) handler(req, res);

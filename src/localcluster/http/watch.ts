@@ -21,6 +21,11 @@ export interface WatchDeps {
   bookmarkIntervalMs: number;
   /** Open watches, so the server can end them all on close. */
   open: Set<ServerResponse>;
+  /**
+   * Each change rendered once per API version and shared by every plain watcher of it (fan-out to many
+   * watchers otherwise serialises the same object again for each).
+   */
+  rendered?: WeakMap<StoreEvent, Map<string, string>>;
 }
 
 export const serveWatch = (
@@ -55,10 +60,16 @@ export const serveWatch = (
   const inScope = (o: KubeObject): boolean =>
     (!type.namespaced || namespace === undefined || o.metadata.namespace === namespace) && svc.matches(o, q.labelSelector, q.fieldSelector);
 
+  const apiVersion = apiVersionOf(type);
   const onEvent = (e: StoreEvent): void => {
     lastRv = e.rv;
     if (!inScope(e.object)) return;
-    res.write(render(e.type, e.object));
+    if (repr !== 'object' || !deps.rendered) return void res.write(render(e.type, e.object));
+    let byVersion = deps.rendered.get(e);
+    if (!byVersion) deps.rendered.set(e, (byVersion = new Map()));
+    let line = byVersion.get(apiVersion);
+    if (line === undefined) byVersion.set(apiVersion, (line = render(e.type, e.object)));
+    res.write(line);
   };
 
   let sub: Subscription | undefined;
