@@ -7,7 +7,8 @@ import { join } from 'node:path';
 const only = process.argv[2];
 const suites = only ? [only] : ['unit', 'integration'];
 if (suites.includes('integration')) {
-  const tools = spawnSync('bash', ['scripts/install-tools.sh'], { stdio: 'inherit' });
+  // kubectl and helm, and the real Prometheus the provider tests start (each skipped when present).
+  const tools = spawnSync('bash', ['scripts/install-tools.sh', '--prometheus'], { stdio: 'inherit' });
   if (tools.status !== 0) process.exit(tools.status ?? 1);
 }
 const files = suites.flatMap((suite) => {
@@ -19,5 +20,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 const env = { ...process.env, PATH: `${join(process.cwd(), '.tools', 'bin')}:${process.env.PATH}` };
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...files], { stdio: 'inherit', env });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=240000', '--test-force-exit', ...files], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

@@ -12,13 +12,22 @@ export interface Alert {
   namespace: string;
   severity: AlertSeverity;
   message: string;
-  /** Extra fields: the failed checks of a rollback (metric, value, threshold), the weight reached, the target. */
-  fields: Array<{ title: string; value: string }>;
+  /**
+   * Extra fields, in display order: the Cluster (--cluster-name) first, then the canary's metadata or
+   * the failed checks of a rollback (metric, value, threshold) and the weight reached. Channels render
+   * them as given and add none of their own.
+   */
+  fields: AlertField[];
   /** The checks behind a rollback, for channels that render them. */
   verdicts?: CheckVerdict[];
   phase?: string;
-  /** --cluster-name, added as a Cluster field when set. */
+  /** --cluster-name; also the first of `fields` when set (channels that render fields need not look here). */
   cluster?: string;
+}
+
+export interface AlertField {
+  title: string;
+  value: string;
 }
 
 export interface NotifierConfig {
@@ -34,4 +43,14 @@ export interface Notifier {
   send(alert: Alert, signal: AbortSignal): Promise<void>;
 }
 
-export type NotifierFactory = (config: NotifierConfig, deps: { fetch?: typeof fetch }) => Notifier;
+export interface NotifierDeps {
+  /** Used for requests without a proxy; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Builds a channel from its resolved config. `send` makes one attempt and throws FledgeError
+ * 'ProviderUnavailable' (network, timeout, 429, 5xx: worth a retry) or 'InvalidResponse' (other
+ * non-2xx answers: a retry would get the same); the dispatcher owns timeouts and retries.
+ */
+export type NotifierFactory = (config: NotifierConfig, deps: NotifierDeps) => Notifier;

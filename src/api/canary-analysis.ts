@@ -9,7 +9,7 @@ import type {
   Strategy,
   ThresholdRange,
 } from './types.js';
-import { ALERT_SEVERITIES, WEBHOOK_TYPES } from './types.js';
+import { ALERT_SEVERITIES, NO_DATA_POLICIES, WEBHOOK_TYPES } from './types.js';
 import type { Fields, SpecReader } from './reader.js';
 import { childPath, compact, itemPath } from './reader.js';
 import { BUILTIN_METRICS, DEFAULTS, KUBERNETES_ROUTER_ITERATIONS, MIRROR_CAPABLE_ROUTERS, canRouterMirror, routerFamily } from './defaults.js';
@@ -65,9 +65,12 @@ const parseMetric = (r: SpecReader, item: Fields, at: string, ctx: AnalysisConte
   if (!templateRef && query === undefined && !builtin && name !== '') {
     r.report(at, `needs a templateRef or a query, or must be a built-in check (${BUILTIN_METRICS.join(', ')})`);
   }
+  const noDataPolicy = r.string(item, 'noDataPolicy', at, { oneOf: NO_DATA_POLICIES });
   let thresholdRange = given;
-  if (!rangeFields && threshold !== undefined) {
-    thresholdRange = name === 'request-success-rate' ? { min: threshold } : { max: threshold };
+  // Flagger compares against `threshold`, which is 0 when not written: a metric with no bounds at
+  // all fails on any value above 0 (request-success-rate: below 0), so "no errors allowed" works.
+  if (!rangeFields) {
+    thresholdRange = name === 'request-success-rate' ? { min: threshold ?? 0 } : { max: threshold ?? 0 };
   }
   return {
     name,
@@ -75,6 +78,7 @@ const parseMetric = (r: SpecReader, item: Fields, at: string, ctx: AnalysisConte
     intervalMs: interval?.ms ?? DEFAULTS.metricIntervalMs,
     thresholdRange,
     templateVariables: r.stringMap(item, 'templateVariables', at),
+    noDataPolicy: NO_DATA_POLICIES.find((p) => p === noDataPolicy) ?? 'fail',
     ...compact({ threshold, query, templateRef, builtin: templateRef || query !== undefined ? undefined : builtin }),
   };
 };

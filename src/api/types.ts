@@ -196,6 +196,9 @@ export interface ThresholdRange {
 
 export type BuiltinMetric = 'request-success-rate' | 'request-duration';
 
+export const NO_DATA_POLICIES = ['fail', 'wait'] as const;
+export type NoDataPolicy = (typeof NO_DATA_POLICIES)[number];
+
 export interface CanaryMetric {
   name: string;
   /** Query window, default '1m'. */
@@ -204,8 +207,9 @@ export interface CanaryMetric {
   /** Deprecated single bound, kept as written. */
   threshold?: number;
   /**
-   * The bounds checked: thresholdRange as written, or, when only the deprecated `threshold` is set,
-   * a minimum for request-success-rate and a maximum for anything else (Flagger's reading).
+   * The bounds checked: thresholdRange as written, or, without one, the deprecated `threshold`
+   * (0 when not set, as in Flagger) as a minimum for request-success-rate and a maximum for
+   * anything else (Flagger's reading).
    */
   thresholdRange: ThresholdRange;
   query?: string;
@@ -213,6 +217,11 @@ export interface CanaryMetric {
   templateVariables: Record<string, string>;
   /** Set when the check is one of Flagger's built-in queries (no templateRef, no query). */
   builtin?: BuiltinMetric;
+  /**
+   * What a query with no values means: 'fail' (Flagger's behaviour, the default) counts a failed
+   * check; 'wait' neither counts one nor advances, so an idle service is not rolled back.
+   */
+  noDataPolicy: NoDataPolicy;
 }
 
 export interface CanaryWebhook {

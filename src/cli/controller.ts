@@ -21,11 +21,22 @@ Runs the canary controller. Flags keep Flagger's names where Flagger has them.
   --include-label-prefix P1,P2   only copy labels/annotations with these prefixes to the primary
   --enable-config-tracking B     track ConfigMaps and Secrets (default true)
   --event-webhook URL            POST every event there
+  --slack-url URL                Slack incoming webhook for canaries without alerts (default: $SLACK_URL)
+  --slack-channel NAME           channel of those messages (default general)
+  --slack-user NAME              username of those messages (default flagger)
+  --slack-proxy-url URL          HTTP proxy for them (default: $SLACK_PROXY_URL)
+  --msteams-url URL              MS Teams webhook for canaries without alerts (default: $MSTEAMS_URL)
+  --msteams-proxy-url URL        HTTP proxy for it (default: $MSTEAMS_PROXY_URL)
+  --cluster-name NAME            add a Cluster field to every alert
   --port N                       HTTP port for /metrics, /healthz, /readyz and the gates (default 8080)
   --enable-leader-election       run canaries only while holding the fledge-leader-election Lease
   --leader-election-namespace NS namespace of that Lease (default: --namespace, else default)
   --log-level L                  pino level (default info)
 `;
+
+/** The entries with a non-empty value (an empty flag or variable means unset). */
+const compactStrings = <K extends string>(values: Record<K, string | undefined>): Partial<Record<K, string>> =>
+  Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string' && v !== '')) as Partial<Record<K, string>>;
 
 const list = (v: string | undefined): string[] | undefined => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
@@ -45,6 +56,13 @@ export const controllerCommand: Command = {
         'include-label-prefix': { type: 'string' },
         'enable-config-tracking': { type: 'string', default: 'true' },
         'event-webhook': { type: 'string' },
+        'slack-url': { type: 'string' },
+        'slack-channel': { type: 'string' },
+        'slack-user': { type: 'string' },
+        'slack-proxy-url': { type: 'string' },
+        'msteams-url': { type: 'string' },
+        'msteams-proxy-url': { type: 'string' },
+        'cluster-name': { type: 'string' },
         port: { type: 'string', default: '8080' },
         'enable-leader-election': { type: 'boolean', default: false },
         'leader-election-namespace': { type: 'string' },
@@ -67,6 +85,16 @@ export const controllerCommand: Command = {
     const log = pino({ level: values['log-level'] });
     const selectorLabels = list(values['selector-labels']);
     const includeLabelPrefixes = list(values['include-label-prefix']);
+    // Flagger's chart passes the webhook URLs as environment variables (from a Secret); a flag wins.
+    const alerting = compactStrings({
+      slackUrl: values['slack-url'] ?? env.SLACK_URL,
+      slackChannel: values['slack-channel'],
+      slackUser: values['slack-user'],
+      slackProxyUrl: values['slack-proxy-url'] ?? env.SLACK_PROXY_URL,
+      msteamsUrl: values['msteams-url'] ?? env.MSTEAMS_URL,
+      msteamsProxyUrl: values['msteams-proxy-url'] ?? env.MSTEAMS_PROXY_URL,
+      clusterName: values['cluster-name'],
+    });
     const controller = new Controller({
       kubeConfig,
       clock: systemClock(),
@@ -80,6 +108,7 @@ export const controllerCommand: Command = {
       ...(selectorLabels ? { selectorLabels } : {}),
       ...(includeLabelPrefixes ? { includeLabelPrefixes } : {}),
       ...(values['event-webhook'] ? { eventWebhook: values['event-webhook'] } : {}),
+      alerting,
       ...(values['enable-leader-election']
         ? {
             leaderElection: {

@@ -1,4 +1,5 @@
 /** `fledge <command>`: dispatches to one module per command. */
+import { analyzeCommand } from './analyze.js';
 import { controllerCommand } from './controller.js';
 import { localClusterCommand } from './local-cluster.js';
 
@@ -8,7 +9,7 @@ export interface Command {
   run(args: string[], env: NodeJS.ProcessEnv): Promise<number>;
 }
 
-const commands: Command[] = [localClusterCommand, controllerCommand];
+const commands: Command[] = [localClusterCommand, controllerCommand, analyzeCommand];
 
 const usage = (): string =>
   [

@@ -23,6 +23,9 @@ export const WATCHED_KINDS: WatchedKind[] = [
   { apiVersion: 'v1', kind: 'Service', plural: 'services' },
   { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps' },
   { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' },
+  // Read at every analysis step (templates) and every alert (providers): served from memory too.
+  { apiVersion: 'flagger.app/v1beta1', kind: 'MetricTemplate', plural: 'metrictemplates' },
+  { apiVersion: 'flagger.app/v1beta1', kind: 'AlertProvider', plural: 'alertproviders' },
 ];
 
 export type ChangeKind = 'add' | 'update' | 'delete';
@@ -53,8 +56,11 @@ export class InformerCache {
     await Promise.all(
       this.kinds.map(async (w) => {
         // Normalised once here (watch events are plain JSON already), not on every cache read.
+        let listed = false;
+        let synced = false;
         const list = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
           const res = (await objects.list(w.apiVersion, w.kind, this.namespace)) as k8s.KubernetesListObject<k8s.KubernetesObject>;
+          listed = true;
           return { ...res, items: res.items.map((i) => plain(i)) };
         };
         const informer = k8s.makeInformer(this.config, pathOf(w, this.namespace), list);
@@ -63,22 +69,22 @@ export class InformerCache {
         informer.on('update', emit('update'));
         informer.on('delete', emit('delete'));
         informer.on('error', (err: unknown) => {
-          if (this.stopped) return;
+          // Before the first successful list the start loop below retries; after it, restart here.
+          if (this.stopped || !synced) return;
           this.log.warn({ err, kind: w.kind }, 'watch failed; restarting the informer');
           this.clock.setTimeout(() => void informer.start().catch(() => undefined), 1000);
         });
         this.informers.set(keyOf(w.apiVersion, w.kind), { kind: w, informer });
-        // The first list may fail on a busy or flaky API server: retry it with backoff rather than give up.
+        // client-node's start() reports a failed list to the error handlers instead of throwing, so
+        // success is judged by the list itself; a busy or flaky API server gets retries with backoff.
         for (let attempt = 1; ; attempt++) {
-          try {
-            await informer.start();
-            break;
-          } catch (err) {
-            if (attempt >= 10 || this.stopped) throw err;
-            this.log.warn({ err, kind: w.kind, attempt }, 'initial list failed; retrying');
-            await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 200 * attempt));
-          }
+          await informer.start().catch((err: unknown) => this.log.warn({ err, kind: w.kind }, 'informer start failed'));
+          if (listed) break;
+          if (attempt >= 10 || this.stopped) throw new Error(`listing ${w.kind} failed ${attempt} times; giving up`);
+          this.log.warn({ kind: w.kind, attempt }, 'initial list failed; retrying');
+          await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 200 * attempt));
         }
+        synced = true;
       }),
     );
   }

@@ -11,15 +11,21 @@ import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
 import type { Canary } from '../api/index.js';
 import { formatProblem, isFledgeError, parseCanary, routerOf } from '../api/index.js';
-import { prometheusProvider, runMetricChecks } from '../analysis/metrics.js';
-import type { MetricProvider } from '../analysis/metrics.js';
+import { runChecks } from '../analysis/checks.js';
+import type { ChecksDeps } from '../analysis/checks.js';
+import { ProviderCache } from '../analysis/resolve.js';
 import { createWebhookRunner } from '../analysis/webhooks.js';
 import { advance } from '../engine/index.js';
-import type { KubeObject } from '../kube/api.js';
+import type { CheckVerdict } from '../engine/index.js';
+import type { KubeApi, KubeObject } from '../kube/api.js';
 import { ClientNodeKubeApi } from '../kube/client.js';
 import { createWorkloads } from '../workloads/index.js';
+import { createMetricProvider } from '../../providers/metrics/index.js';
 import { createRouter } from '../../providers/routers/index.js';
 import type { Router } from '../../providers/routers/types.js';
+import { AlertDispatcher } from './alerts.js';
+import type { AlertingOptions } from './alerts.js';
+import { countingKubeApi } from './api-requests.js';
 import { CachedKubeApi, InformerCache, WATCHED_KINDS } from './cache.js';
 import type { WatchedKind } from './cache.js';
 import { EventRecorder } from './events.js';
@@ -54,6 +60,8 @@ export interface ControllerOptions {
   leaderElection?: LeaderElectionOptions;
   /** Called when leadership is lost; the CLI exits so a fresh process campaigns again (as client-go does). */
   onLostLeadership?: () => void;
+  /** Global channels (--slack-url, --msteams-url ...), --cluster-name, timeouts and the delivery counter. */
+  alerting?: AlertingOptions;
 }
 
 const CANARY = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary' };
@@ -65,14 +73,19 @@ const numericRv = (o: KubeObject | undefined): number => Number(o?.metadata.reso
 
 export class Controller {
   readonly metrics: ControllerMetrics;
+  /** Every alert raised, in order (tests read it); the dispatcher sends them to their channels. */
   readonly alerts: Alert[] = [];
-  private readonly live: ClientNodeKubeApi;
+  readonly alertDispatcher: AlertDispatcher;
+  /** Every request to the API server goes through here, counted in fledge_api_requests_total. */
+  private readonly live: KubeApi;
   private readonly cache: InformerCache;
   private readonly kube: CachedKubeApi;
   private readonly queue: KeyedQueue;
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, Router>();
-  private readonly providers = new Map<string, MetricProvider>();
+  private readonly checks: ChecksDeps;
+  /** Aborts metric queries in flight when the controller stops. */
+  private readonly stopping = new AbortController();
   /** The Canary as our last status write returned it: newer than the cache until the watch catches up. */
   private readonly written = new Map<string, KubeObject>();
   /** The invalid-spec message last reported per canary, so a bad Canary is reported once, not every tick. */
@@ -81,13 +94,37 @@ export class Controller {
   private elector: LeaderElector | undefined;
   private synced = false;
   private readonly alertListeners: Array<(a: Alert) => void> = [];
+  private readonly verdictListeners: Array<(canary: Canary, verdict: CheckVerdict) => void> = [];
 
   constructor(private readonly opts: ControllerOptions) {
-    this.live = new ClientNodeKubeApi(opts.kubeConfig);
+    this.metrics = new ControllerMetrics({
+      version: opts.version ?? '0.1.0',
+      meshProvider: opts.meshProvider,
+      canariesPerNamespace: () => this.canariesPerNamespace(),
+    });
+    this.live = countingKubeApi(new ClientNodeKubeApi(opts.kubeConfig), (verb) => this.metrics.countApiRequest(verb));
     this.cache = new InformerCache(opts.kubeConfig, WATCHED_KINDS, opts.clock, opts.log, opts.namespace);
     this.kube = new CachedKubeApi(this.live, this.cache);
     this.events = new EventRecorder(this.live, opts.clock, opts.log);
-    this.metrics = new ControllerMetrics(opts.version ?? '0.1.0', opts.meshProvider);
+    this.alertDispatcher = new AlertDispatcher(
+      { kube: this.kube, clock: opts.clock, log: opts.log, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
+      {
+        ...opts.alerting,
+        onDelivery: (d) => {
+          this.metrics.countNotification(d.type, d.ok ? 'success' : 'failure');
+          opts.alerting?.onDelivery?.(d);
+        },
+      },
+    );
+    const providerDeps = { clock: opts.clock, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+    this.checks = {
+      kube: this.kube,
+      createProvider: (config) => createMetricProvider(config, providerDeps),
+      metricsServer: opts.metricsServer,
+      meshProvider: opts.meshProvider,
+      providers: new ProviderCache(),
+      signal: this.stopping.signal,
+    };
     this.queue = new KeyedQueue((key) => this.reconcile(key), opts.clock, 4, (key, err) => {
       opts.log.error({ err, canary: key }, 'reconcile failed');
       this.queue.addAfter(key, RETRY_SOON_MS);
@@ -96,6 +133,11 @@ export class Controller {
 
   onAlert(listener: (a: Alert) => void): void {
     this.alertListeners.push(listener);
+  }
+
+  /** Told of every metric check's verdict (metric name, value, range ...), e.g. for flagger_canary_metric_analysis. */
+  onVerdict(listener: (canary: Canary, verdict: CheckVerdict) => void): void {
+    this.verdictListeners.push(listener);
   }
 
   get url(): string | undefined {
@@ -130,8 +172,10 @@ export class Controller {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.elector?.stop();
     this.queue.stop();
+    await this.alertDispatcher.stop();
     await this.cache.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections();
@@ -231,37 +275,35 @@ export class Controller {
       router: this.routerFor(routerName),
       webhooks: createWebhookRunner({ clock: this.opts.clock, log: this.opts.log, ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}) }),
       events: this.events,
-      runChecks: (c) =>
-        runMetricChecks(c, {
-          providerFor: (address) => this.providerFor(address),
-          defaultMetricsServer: this.opts.metricsServer,
-          routerOf: () => routerName,
-        }),
+      runChecks: async (c) => {
+        const verdicts = await runChecks(c, this.checks);
+        for (const verdict of verdicts) for (const listener of this.verdictListeners) listener(c, verdict);
+        return verdicts;
+      },
       alert: (a) => {
         this.alerts.push(a);
         this.opts.log.info({ alert: a }, 'alert');
         for (const l of this.alertListeners) l(a);
+        // In the background: a slow channel never holds the tick (see alerts.ts).
+        this.alertDispatcher.dispatch(canary, a);
       },
       statusWritten: (o) => this.written.set(key, o),
       pending,
       ...(this.opts.eventWebhook ? { eventWebhook: this.opts.eventWebhook } : {}),
     });
+    const started = performance.now();
     const outcome = await advance(canary, ports, { clock: this.opts.clock });
     await Promise.allSettled(pending);
-    this.record(canary, outcome);
+    this.record(canary, outcome, (performance.now() - started) / 1000);
     const interval = Math.max(canary.spec.analysis.intervalMs, this.opts.minAnalysisIntervalMs);
     if (outcome.requeue === 'interval') this.queue.addAfter(key, interval);
     else if (outcome.requeue === 'soon') this.queue.addAfter(key, Math.min(interval, RETRY_SOON_MS));
     else this.queue.forget(key);
   }
 
-  private record(canary: Canary, outcome: Awaited<ReturnType<typeof advance>>): void {
+  private record(canary: Canary, outcome: Awaited<ReturnType<typeof advance>>, elapsedSeconds: number): void {
     const { namespace, name } = canary.metadata;
-    this.metrics.setPhase(namespace, name, outcome.phase);
-    if (outcome.routes) this.metrics.setWeight(namespace, canary.spec.targetRef.name, outcome.routes.primary, outcome.routes.canary);
-    if (outcome.phase !== outcome.previousPhase && (outcome.phase === 'Succeeded' || outcome.phase === 'Failed')) {
-      this.metrics.countResult(namespace, name, outcome.phase === 'Succeeded');
-    }
+    this.metrics.recordTick(canary, outcome, elapsedSeconds);
     this.opts.log.debug({ canary: `${namespace}/${name}`, action: outcome.action, phase: outcome.phase, reason: outcome.reason }, 'tick');
   }
 
@@ -278,16 +320,20 @@ export class Controller {
     await this.events.record({ metadata: { name, namespace, ...(obj.metadata.uid ? { uid: obj.metadata.uid } : {}) } }, 'Warning', 'InvalidSpec', message);
   }
 
+  /** flagger_canary_total, from the watch cache at scrape time. */
+  private canariesPerNamespace(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const c of this.cache.list(CANARY.apiVersion, CANARY.kind)) {
+      const ns = c.metadata.namespace ?? 'default';
+      counts.set(ns, (counts.get(ns) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   private routerFor(name: string): Router {
     let router = this.routers.get(name);
     if (!router) this.routers.set(name, (router = createRouter(name, { kube: this.kube })));
     return router;
-  }
-
-  private providerFor(address: string): MetricProvider {
-    let p = this.providers.get(address);
-    if (!p) this.providers.set(address, (p = prometheusProvider(address, this.opts.fetch)));
-    return p;
   }
 
   private async listen(port: number): Promise<void> {
@@ -299,7 +345,12 @@ export class Controller {
       // A standby is ready too: it answers gates and health checks and takes over when the leader goes.
       const ready = this.synced || (this.elector !== undefined && !this.elector.isLeader);
       if (path === '/readyz') return void res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ready ? 'ok' : 'caches not synced');
-      if (path === '/metrics') return void res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(this.metrics.render());
+      if (path === '/metrics') {
+        return void this.metrics.render().then(
+          (text) => res.writeHead(200, { 'Content-Type': this.metrics.contentType }).end(text),
+          (err: unknown) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(err)),
+        );
+      }
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import type { Clock } from '../api/clock.js';
 import type { Canary, Condition } from '../api/index.js';
 import type { WebhookRunner } from '../analysis/webhooks.js';
 import type { CheckVerdict, RolloutPorts, StatusUpdate } from '../engine/ports.js';
+import { savedVerdict } from '../engine/status.js';
 import type { KubeApi, KubeObject } from '../kube/api.js';
 import type { Workloads } from '../workloads/index.js';
 import type { Router } from '../../providers/routers/types.js';
@@ -38,6 +39,9 @@ export interface PortsDeps {
   eventWebhook?: string;
 }
 
+/** Status key holding every verdict of the last analysis step (lastFailedChecks keeps the failures). */
+export const EXTRA_LAST_CHECKS = 'lastChecks';
+
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The status patch for an engine update: phase changes stamp lastTransitionTime, conditions get times. */
@@ -66,6 +70,8 @@ export const buildPorts = (canary: Canary, d: PortsDeps): RolloutPorts => {
   let phase = canary.status.phase;
   let checksum = canary.status.lastAppliedSpec;
   let delivered: Promise<unknown> = Promise.resolve();
+  // This step's verdicts ride along with its first status write, so explaining them costs no request.
+  let unsavedVerdicts: CheckVerdict[] | undefined;
   return {
     initialize: (c) => d.workloads.initialize(c),
     reconcileRouting: async (c) => {
@@ -80,14 +86,20 @@ export const buildPorts = (canary: Canary, d: PortsDeps): RolloutPorts => {
     promote: (c) => d.workloads.promote(c),
     getRoutes: (c) => d.router.getRoutes(c),
     setRoutes: (c, routes) => d.router.setRoutes(c, routes),
-    runChecks: (c) => d.runChecks(c),
+    runChecks: async (c) => {
+      const verdicts = await d.runChecks(c);
+      unsavedVerdicts = verdicts;
+      return verdicts;
+    },
     runHooks: async (c, type, phase) => {
       const checksum = c.status.lastAppliedSpec ?? '';
       if (type === 'rollback') return d.webhooks.rollbackRequested(c, phase, checksum);
       return d.webhooks.allPassed(c, type, phase, checksum);
     },
     writeStatus: async (c, update) => {
-      const written = await d.kube.patchStatus(ref, statusPatch(c, update, d.clock.now()));
+      const checks = unsavedVerdicts ? { [EXTRA_LAST_CHECKS]: unsavedVerdicts.map(savedVerdict) } : {};
+      const written = await d.kube.patchStatus(ref, { ...checks, ...statusPatch(c, update, d.clock.now()) });
+      unsavedVerdicts = undefined;
       d.statusWritten(written);
       phase = update.phase ?? phase;
       checksum = update.lastAppliedSpec ?? checksum;

@@ -40,9 +40,18 @@ export const preRolloutFailed = (ctx: TickContext): ContextUpdate =>
 export const rolloutHooksFailed = (ctx: TickContext): ContextUpdate =>
   countFailure(ctx, [warning(messages.rolloutHookFailed(ctx.canary))], [hookFailure(ctx, 'rollout')]);
 
+/**
+ * Some check did not pass. Checks with no data under `noDataPolicy: wait` hold the step without
+ * counting a failure; any other failed check counts one, as in Flagger.
+ */
 export const checksFailed = (ctx: TickContext): ContextUpdate => {
-  const failed = ctx.verdicts.filter((v) => !v.ok);
-  return countFailure(ctx, failed.map((v) => warning(failedCheckMessage(ctx.canary, v))), failed);
+  const failed = ctx.verdicts.filter((v) => !v.ok && v.wait !== true);
+  const waiting = ctx.verdicts.filter((v) => !v.ok && v.wait === true);
+  const waitEvents = waiting.map((v) => warning(messages.waitingForData(ctx.canary, v.metric)));
+  if (failed.length === 0) {
+    return decide(ctx, 'WaitingForData', `no values yet for ${waiting.map((v) => v.metric).join(', ')}`, waitEvents);
+  }
+  return countFailure(ctx, [...failed.map((v) => warning(failedCheckMessage(ctx.canary, v))), ...waitEvents], failed);
 };
 
 // --- canary strategy -------------------------------------------------------------------------

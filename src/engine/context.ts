@@ -34,6 +34,7 @@ export type TickAction =
   | 'RevisionDetected'
   | 'AnalysisRestarted'
   | 'CheckFailed'
+  | 'WaitingForData'
   | 'WeightIncreased'
   | 'MirrorStarted'
   | 'TrafficIncreaseHalted'

@@ -65,6 +65,8 @@ export const messages = {
   skippedAlert: () => 'Canary analysis was skipped, promotion finished.',
   postRolloutPassed: (c: Canary) => `Post-rollout check ${hookNames(c, 'post-rollout')} passed`,
   postRolloutFailed: (c: Canary) => `Post-rollout hook ${hookNames(c, 'post-rollout')} failed`,
+  waitingForData: (c: Canary, metric: string) =>
+    `Halt ${id(c)} advancement no values found for metric ${metric}: waiting for data (noDataPolicy: wait)`,
   noTrafficStep: (c: Canary) => `Halt ${id(c)} advancement: the analysis sets no stepWeight or stepWeights`,
 } as const;
 

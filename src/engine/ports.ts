@@ -28,6 +28,13 @@ export interface CheckVerdict {
   /** Set when the check could not be made: 'NoValues', 'ProviderUnavailable', 'InvalidResponse', ... */
   errorCode?: string;
   message: string;
+  /** The query as sent (rendered), when the check got that far. */
+  query?: string;
+  /**
+   * No values from a metric with `noDataPolicy: wait`: the step neither counts a failed check nor
+   * advances; it waits for data.
+   */
+  wait?: boolean;
 }
 
 export type EventType = 'Normal' | 'Warning';

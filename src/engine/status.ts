@@ -117,6 +117,7 @@ const readVerdict = (value: unknown): CheckVerdict | undefined => {
   if (measured !== undefined) verdict.value = measured;
   if (typeof value['provider'] === 'string') verdict.provider = value['provider'];
   if (typeof value['errorCode'] === 'string') verdict.errorCode = value['errorCode'];
+  if (typeof value['query'] === 'string') verdict.query = value['query'];
   return verdict;
 };
 
@@ -139,5 +140,6 @@ export const savedVerdict = (verdict: CheckVerdict): CheckVerdict => {
   if (measured !== undefined) saved.value = measured;
   if (verdict.provider !== undefined) saved.provider = verdict.provider;
   if (verdict.errorCode !== undefined) saved.errorCode = verdict.errorCode;
+  if (verdict.query !== undefined) saved.query = verdict.query;
   return saved;
 };

@@ -81,7 +81,8 @@ describe('failure scenarios', () => {
     r = await initialized(fixture({}, { threshold: 2 }));
     await atFirstStep(r);
     const labels = 'name="podinfo",namespace="default"';
-    const failuresBefore = sample(r.controller.metrics.render(), 'flagger_canary_failures_total', labels) ?? 0;
+    const resultLabels = `${labels},deployment_strategy="canary",analysis_status="completed"`;
+    const failuresBefore = sample(await r.controller.metrics.render(), 'flagger_canary_failures_total', resultLabels) ?? 0;
     r.prometheus.rule(FAILING_SUCCESS_RATE, 50);
     await r.tick();
     await r.tick();
@@ -98,15 +99,15 @@ describe('failure scenarios', () => {
     assert.ok(url, 'the controller serves /metrics');
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.equal(sample(metrics, 'flagger_canary_status', labels), 2);
-    assert.equal(sample(metrics, 'flagger_canary_failures_total', labels), failuresBefore + 1);
-    assert.equal(sample(metrics, 'flagger_canary_successes_total', labels), undefined);
+    assert.equal(sample(metrics, 'flagger_canary_failures_total', resultLabels), failuresBefore + 1);
+    assert.equal(sample(metrics, 'flagger_canary_successes_total', resultLabels), undefined);
     const warnings = (await eventsOf(r)).filter((e) => e.type === 'Warning').map((e) => e.message);
     assert.ok(warnings.includes('Rolling back podinfo.default failed checks threshold reached 2'), warnings.join('\n'));
     assert.ok(warnings.includes('Canary failed! Scaling down podinfo.default'), warnings.join('\n'));
     // Failed is final for this revision: more ticks change nothing and count no second failure.
     await r.tick();
     assert.equal((await r.status()).phase, 'Failed');
-    assert.equal(sample(r.controller.metrics.render(), 'flagger_canary_failures_total', labels), failuresBefore + 1);
+    assert.equal(sample(await r.controller.metrics.render(), 'flagger_canary_failures_total', resultLabels), failuresBefore + 1);
   });
 
   test('12: a canary that is not ready waits without failed checks until its progressDeadlineSeconds, then rolls back', async () => {

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface PrometheusFake {
   url: string;
   queries: string[];
+  /** Every query with the Authorization header it came with. */
+  requests: Array<{ query: string; authorization?: string }>;
   /** Answer `value` (or no values, with undefined) for queries matching `pattern`. */
   rule(pattern: RegExp, value: number | undefined): void;
   clearRules(): void;
@@ -17,11 +19,13 @@ export interface PrometheusFake {
 export const startPrometheusFake = async (fallback = 100): Promise<PrometheusFake> => {
   let rules: Array<{ pattern: RegExp; value: number | undefined }> = [];
   const queries: string[] = [];
+  const requests: PrometheusFake['requests'] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/api/v1/query') return void res.writeHead(404).end();
     const query = url.searchParams.get('query') ?? '';
     queries.push(query);
+    requests.push({ query, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
     const rule = rules.find((r) => r.pattern.test(query));
     const value = query.trim() === 'vector(1)' ? 1 : rule ? rule.value : fallback;
     const result = value === undefined ? [] : [{ metric: {}, value: [Date.now() / 1000, String(value)] }];
@@ -32,6 +36,7 @@ export const startPrometheusFake = async (fallback = 100): Promise<PrometheusFak
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     queries,
+    requests,
     rule: (pattern, value) => rules.push({ pattern, value }),
     clearRules: () => (rules = []),
     close: () => new Promise((resolve) => server.close(() => resolve())),
