@@ -14,6 +14,8 @@ import { compactQuery } from './templates.js';
 export interface ChecksDeps extends ResolveDeps {
   /** Aborted when the controller stops; each provider also applies its own per-query timeout. */
   signal?: AbortSignal;
+  /** Told how long each provider query took, answered or not (fledge_provider_query_duration_seconds). */
+  observeQuery?: (provider: string, seconds: number) => void;
 }
 
 export const inRange = (value: number, range: ThresholdRange): boolean =>
@@ -71,10 +73,11 @@ export const runCheck = async (canary: Canary, metric: CanaryMetric, deps: Check
   let resolved: ResolvedCheck | undefined;
   try {
     resolved = await resolveCheck(canary, metric, deps);
-    const value = await resolved.provider.runQuery(resolved.query, {
-      intervalMs: metric.intervalMs,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-    });
+    const started = performance.now();
+    const provider = resolved.provider;
+    const value = await provider
+      .runQuery(resolved.query, { intervalMs: metric.intervalMs, ...(deps.signal ? { signal: deps.signal } : {}) })
+      .finally(() => deps.observeQuery?.(provider.type, (performance.now() - started) / 1000));
     return judge(metric, value, resolved.provider.type, resolved.query);
   } catch (err) {
     return errorVerdict(metric, err, resolved);

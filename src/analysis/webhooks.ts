@@ -48,6 +48,8 @@ export interface WebhookRunnerDeps {
   fetch?: typeof fetch;
   log?: Logger;
   backoff?: Backoff;
+  /** Told of every hook call's result (fledge_webhook_requests_total). */
+  onResult?: (type: WebhookType, ok: boolean) => void;
 }
 
 export interface WebhookRunner {
@@ -115,6 +117,7 @@ export const createWebhookRunner = (deps: WebhookRunnerDeps): WebhookRunner => {
   const call = async (hook: CanaryWebhook, payload: WebhookPayload): Promise<HookOutcome> => {
     const outcome = await postJson(post, { url: hook.url, body: JSON.stringify(payload), timeoutMs: hook.timeoutMs, retries: hook.retries });
     const result: HookOutcome = { name: hook.name, type: hook.type, url: hook.url, ...outcome };
+    deps.onResult?.(hook.type, outcome.ok);
     const fields = { hook: hook.name, type: hook.type, url: hook.url, phase: payload.phase, statusCode: outcome.statusCode, attempts: outcome.attempts, durationMs: outcome.durationMs };
     if (outcome.ok) logFor(payload)?.debug(fields, 'webhook passed');
     else logFor(payload)?.warn({ ...fields, error: outcome.error }, 'webhook failed');

@@ -15,6 +15,7 @@ import { runChecks } from '../analysis/checks.js';
 import type { ChecksDeps } from '../analysis/checks.js';
 import { ProviderCache } from '../analysis/resolve.js';
 import { createWebhookRunner } from '../analysis/webhooks.js';
+import type { WebhookRunner } from '../analysis/webhooks.js';
 import { advance } from '../engine/index.js';
 import type { CheckVerdict } from '../engine/index.js';
 import type { KubeApi, KubeObject } from '../kube/api.js';
@@ -84,6 +85,7 @@ export class Controller {
   private readonly events: EventRecorder;
   private readonly routers = new Map<string, Router>();
   private readonly checks: ChecksDeps;
+  private readonly webhooks: WebhookRunner;
   /** Aborts metric queries in flight when the controller stops. */
   private readonly stopping = new AbortController();
   /** The Canary as our last status write returned it: newer than the cache until the watch catches up. */
@@ -124,7 +126,14 @@ export class Controller {
       meshProvider: opts.meshProvider,
       providers: new ProviderCache(),
       signal: this.stopping.signal,
+      observeQuery: (provider, seconds) => this.metrics.observeProviderQuery(provider, seconds),
     };
+    this.webhooks = createWebhookRunner({
+      clock: opts.clock,
+      log: opts.log,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      onResult: (type, ok) => this.metrics.countWebhook(type, ok ? 'success' : 'failure'),
+    });
     this.queue = new KeyedQueue((key) => this.reconcile(key), opts.clock, 4, (key, err) => {
       opts.log.error({ err, canary: key }, 'reconcile failed');
       this.queue.addAfter(key, RETRY_SOON_MS);
@@ -273,7 +282,7 @@ export class Controller {
       log: this.opts.log.child({ canary: key }),
       workloads,
       router: this.routerFor(routerName),
-      webhooks: createWebhookRunner({ clock: this.opts.clock, log: this.opts.log, ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}) }),
+      webhooks: this.webhooks,
       events: this.events,
       runChecks: async (c) => {
         const verdicts = await runChecks(c, this.checks);

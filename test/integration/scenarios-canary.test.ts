@@ -71,6 +71,8 @@ describe('canary scenarios', () => {
     const primary = await r.kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'default', name: 'podinfo-primary' });
     const image = (primary?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image;
     assert.equal(image, 'ghcr.io/stefanprodan/podinfo:6.1.0');
+    // Two built-in checks on each of the three analysis ticks after the first: each query timed.
+    assert.equal(await r.controller.metrics.read('fledge_provider_query_duration_seconds_count', { provider: 'prometheus' }), 6);
   });
 
   test('5 and 7: stepWeight 50 up to 100 routes 50, 100, then Promoting; the first step is 90/10 unmirrored', async () => {

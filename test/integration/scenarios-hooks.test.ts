@@ -140,6 +140,9 @@ describe('hook scenarios', () => {
     assert.deepEqual(await r.routes(), { primary: 90, canary: 10, mirrored: false });
     const halted = (await canaryEvents(r)).find((e) => e.message === 'Halt podinfo.default advancement external check passing, failing failed');
     assert.equal(halted?.type, 'Warning');
+    // Each call is counted by type and result.
+    assert.equal(await r.controller.metrics.read('fledge_webhook_requests_total', { type: 'rollout', result: 'success' }), 1);
+    assert.equal(await r.controller.metrics.read('fledge_webhook_requests_total', { type: 'rollout', result: 'failure' }), 1);
   });
 
   test('23: retries: 1 turns 500-then-200 into a success; without retries a 500 fails', async () => {
