@@ -26,9 +26,10 @@ const waitForExit = (child: ChildProcess, ms: number): Promise<boolean> =>
     });
   });
 
-export const startServerProcess = async (opts: { cpuProfileDir?: string; startTimeoutMs?: number } = {}): Promise<ServerProcess> => {
+/** `args` go to cluster-child (e.g. `--crds DIR`). */
+export const startServerProcess = async (opts: { cpuProfileDir?: string; startTimeoutMs?: number; args?: string[] } = {}): Promise<ServerProcess> => {
   const execArgv = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
-  const child = fork(CHILD_SCRIPT, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD_SCRIPT, opts.args ?? [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const command = (c: ParentCommand): void => {
     child.send(c);
   };

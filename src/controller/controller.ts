@@ -19,7 +19,7 @@ import type { WebhookRunner } from '../analysis/webhooks.js';
 import { advance } from '../engine/index.js';
 import type { CheckVerdict } from '../engine/index.js';
 import type { KubeApi, KubeObject } from '../kube/api.js';
-import { ClientNodeKubeApi } from '../kube/client.js';
+import { ClientNodeKubeApi, enableKeepAlive } from '../kube/client.js';
 import { createWorkloads } from '../workloads/index.js';
 import { createMetricProvider } from '../../providers/metrics/index.js';
 import { createRouter } from '../../providers/routers/index.js';
@@ -99,6 +99,7 @@ export class Controller {
   private readonly verdictListeners: Array<(canary: Canary, verdict: CheckVerdict) => void> = [];
 
   constructor(private readonly opts: ControllerOptions) {
+    enableKeepAlive(opts.kubeConfig);
     this.metrics = new ControllerMetrics({
       version: opts.version ?? '0.1.0',
       meshProvider: opts.meshProvider,
