@@ -302,11 +302,13 @@ export class Controller {
       ...(this.opts.eventWebhook ? { eventWebhook: this.opts.eventWebhook } : {}),
     });
     const started = performance.now();
+    const tickStart = this.opts.clock.now();
     const outcome = await advance(canary, ports, { clock: this.opts.clock });
     await Promise.allSettled(pending);
     this.record(canary, outcome, (performance.now() - started) / 1000);
     const interval = Math.max(canary.spec.analysis.intervalMs, this.opts.minAnalysisIntervalMs);
-    if (outcome.requeue === 'interval') this.queue.addAfter(key, interval);
+    // Steps keep their period: the next one is due an interval after this one started, not after it ended.
+    if (outcome.requeue === 'interval') this.queue.addAfter(key, Math.max(0, interval - (this.opts.clock.now() - tickStart)));
     else if (outcome.requeue === 'soon') this.queue.addAfter(key, Math.min(interval, RETRY_SOON_MS));
     else this.queue.forget(key);
   }
