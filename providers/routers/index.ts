@@ -6,8 +6,11 @@
 import type { Canary, Problem, Strategy } from '../../src/api/index.js';
 import { FledgeError } from '../../src/api/index.js';
 import type { Router, RouterCapabilities, RouterDeps, RouterFactory } from './types.js';
+import { GATEWAYAPI_CAPABILITIES, createGatewayApiRouter, gatewayApiProblems } from './gatewayapi.js';
 import { ISTIO_CAPABILITIES, createIstioRouter, istioProblems } from './istio.js';
 import { KUBERNETES_CAPABILITIES, createKubernetesRouter } from './kubernetes.js';
+import { NGINX_CAPABILITIES, createNginxRouter, nginxProblems } from './nginx.js';
+import { SMI_ROUTERS } from './smi.js';
 
 interface RouterEntry {
   create: RouterFactory;
@@ -20,8 +23,11 @@ interface RouterEntry {
 }
 
 const ROUTERS: Readonly<Record<string, RouterEntry>> = Object.freeze({
+  gatewayapi: { create: createGatewayApiRouter, capabilities: GATEWAYAPI_CAPABILITIES, problems: gatewayApiProblems, variants: true },
   istio: { create: createIstioRouter, capabilities: ISTIO_CAPABILITIES, problems: istioProblems },
   kubernetes: { create: createKubernetesRouter, capabilities: KUBERNETES_CAPABILITIES },
+  nginx: { create: createNginxRouter, capabilities: NGINX_CAPABILITIES, problems: nginxProblems },
+  ...SMI_ROUTERS,
 });
 
 /** The router names this build serves, sorted. */
