@@ -3,8 +3,9 @@
  * given traffic split. No I/O, so golden tests compare what they build with fixtures; the router
  * (istio.ts) reads the live objects and writes what these return.
  */
+import { canaryOwnerReferences } from '../../src/api/index.js';
 import type { Canary, CanaryService, HTTPMatchRequest, HeaderOperations } from '../../src/api/index.js';
-import { FLAGGER_API_VERSION, compact, serviceNames } from '../../src/api/index.js';
+import { compact, serviceNames } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
 import { FLUX_RECONCILE_DISABLED } from './types.js';
@@ -67,20 +68,8 @@ export interface RouteState {
 
 export const isTcp = (service: Pick<CanaryService, 'appProtocol'>): boolean => service.appProtocol?.toLowerCase() === 'tcp';
 
-/** The owner reference that lets the garbage collector remove an object with its Canary. */
-export const canaryOwnerReference = (canary: Canary): NonNullable<KubeObject['metadata']['ownerReferences']> =>
-  canary.metadata.uid
-    ? [
-        {
-          apiVersion: FLAGGER_API_VERSION,
-          kind: 'Canary',
-          name: canary.metadata.name,
-          uid: canary.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ]
-    : [];
+/** The owner reference that lets the garbage collector remove an object with its Canary (one definition, in src/api). */
+export const canaryOwnerReference = canaryOwnerReferences;
 
 const ownedMetadata = (canary: Canary, name: string, custom?: { labels: Record<string, string>; annotations: Record<string, string> }) => {
   const owners = canaryOwnerReference(canary);

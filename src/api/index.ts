@@ -12,3 +12,4 @@ export * from './alertprovider.js';
 // The field reader, for provider and router configs parsed the same way.
 export { SpecReader, compact, isFields } from './reader.js';
 export type { Duration, Fields } from './reader.js';
+export * from './ownership.js';

@@ -4,8 +4,8 @@
  * would be pruned or overwritten by Flux. Objects we write carry Flux's "reconcile disabled"
  * annotation instead, so a Flux (or Fledge) reconciler leaves them to us.
  */
+import { canaryOwnerReferences } from '../api/index.js';
 import type { Canary } from '../api/index.js';
-import { FLAGGER_API_VERSION } from '../api/index.js';
 import type { KubeObject, ObjectMeta } from '../kube/api.js';
 
 export const TOOLKIT_MARKER = 'toolkit.fluxcd.io';
@@ -59,20 +59,8 @@ export const withFluxDisabled = (annotations: Record<string, string>): Record<st
   ...FLUX_RECONCILE_DISABLED,
 });
 
-/** The controller reference that makes the Canary own (and garbage-collect) an object. */
-export const ownerReferencesFor = (canary: Canary): NonNullable<ObjectMeta['ownerReferences']> =>
-  canary.metadata.uid
-    ? [
-        {
-          apiVersion: FLAGGER_API_VERSION,
-          kind: 'Canary',
-          name: canary.metadata.name,
-          uid: canary.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ]
-    : [];
+/** The owner reference that lets the garbage collector remove an object with its Canary (one definition, in src/api). */
+export const ownerReferencesFor = canaryOwnerReferences;
 
 /** Metadata of an object Fledge creates for the canary. */
 export const ownedMeta = (
