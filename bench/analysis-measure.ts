@@ -10,7 +10,8 @@ import type { Canary } from '../src/api/index.js';
 import type { ChecksDeps } from '../src/analysis/checks.js';
 import { runChecks } from '../src/analysis/checks.js';
 import type { CheckVerdict } from '../src/engine/ports.js';
-import type { EngineCounters, MetricsTarget } from './analysis-prometheus.js';
+import type { MetricsTarget } from '../src/devtools/prometheus.js';
+import type { EngineCounters } from './analysis-prometheus.js';
 import { engineDelta, readEngineCounters } from './analysis-prometheus.js';
 import { now, runPool } from './support.js';
 

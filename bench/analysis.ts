@@ -24,8 +24,9 @@ import { createMetricProvider } from '../providers/metrics/index.js';
 import { NAMESPACE, benchCanary, renderIstioExposition, seriesPerWorkload } from './analysis-istio.js';
 import type { Probes } from './analysis-measure.js';
 import { burstRound, problemsOf, spreadRound } from './analysis-measure.js';
-import type { MetricsTarget, RealPrometheus } from './analysis-prometheus.js';
-import { machineBusyReader, processCpuReader, serveMetrics, startPrometheus } from './analysis-prometheus.js';
+import type { MetricsTarget, RealPrometheus } from '../src/devtools/prometheus.js';
+import { prometheusVersion, serveMetrics, startPrometheus } from '../src/devtools/prometheus.js';
+import { machineBusyReader, processCpuReader } from './analysis-prometheus.js';
 import type { PhaseResult } from './analysis-report.js';
 import { analysisReport } from './analysis-report.js';
 import { now } from './support.js';
@@ -101,7 +102,7 @@ const run = async (plan: Plan, res: Resources): Promise<number> => {
   const setupStarted = now();
   const trafficStarted = now();
   res.target = await serveMetrics(() => renderIstioExposition(plan.canaries, (now() - trafficStarted) / 1000));
-  const prometheus = (res.prometheus = await startPrometheus([res.target.target], 1));
+  const prometheus = (res.prometheus = await startPrometheus({ targets: [res.target.target], scrapeIntervalSeconds: 1 }));
   console.error(`Prometheus (pid ${prometheus.pid}) at ${prometheus.url} scraping ${plan.canaries * seriesPerWorkload} series every 1 s; waiting for 5 scrapes ...`);
   await waitForData(prometheus.url, plan.canaries, 5, 60_000);
   const setupSeconds = (now() - setupStarted) / 1000;
@@ -159,7 +160,7 @@ const run = async (plan: Plan, res: Resources): Promise<number> => {
     rounds: plan.rounds,
     identity: plan.identity,
     machine,
-    prometheusVersion: prometheus.version,
+    prometheusVersion: prometheusVersion(),
     setupSeconds,
     scrapesBeforeStart,
     prometheusIdleCpuMsPerSec,

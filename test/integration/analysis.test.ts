@@ -15,7 +15,7 @@ import type { TestCluster } from './support/cluster.js';
 import { repoRoot, run, startTestCluster } from './support/cluster.js';
 import type { PrometheusFake } from './support/prometheus-fake.js';
 import { startPrometheusFake } from './support/prometheus-fake.js';
-import { openMetricsCounter, prometheusMissing, startPrometheus } from './support/prometheus.js';
+import { openMetricsCounter, prometheusMissing, startPrometheus } from '../../src/devtools/prometheus.js';
 import type { Rollout } from './support/rollout.js';
 import { eventsOf, fixture, initialized, setImage, targetReady } from './support/scenario-objects.js';
 

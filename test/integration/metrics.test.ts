@@ -19,8 +19,8 @@ import { ClientNodeKubeApi, kubeConfigForUrl } from '../../src/kube/client.js';
 import type { TestCluster } from './support/cluster.js';
 import { eventually, repoRoot, run, startTestCluster } from './support/cluster.js';
 import { ManualClock } from './support/manual-clock.js';
-import { startPrometheus } from './support/prometheus.js';
-import type { RealPrometheus } from './support/prometheus.js';
+import { startPrometheus } from '../../src/devtools/prometheus.js';
+import type { RealPrometheus } from '../../src/devtools/prometheus.js';
 import type { Rollout } from './support/rollout.js';
 import { fixture, initialized, setImage, targetReady } from './support/scenario-objects.js';
 

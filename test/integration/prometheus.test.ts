@@ -13,8 +13,8 @@ import { isFledgeError } from '../../src/api/index.js';
 import type { ProviderConfig } from '../../providers/metrics/types.js';
 import { createPrometheusProvider } from '../../providers/metrics/prometheus.js';
 import type { PrometheusProvider } from '../../providers/metrics/prometheus.js';
-import { openMetricsCounter, serveMetrics, startPrometheus } from './support/prometheus.js';
-import type { MetricsTarget, RealPrometheus } from './support/prometheus.js';
+import { openMetricsCounter, serveMetrics, startPrometheus } from '../../src/devtools/prometheus.js';
+import type { MetricsTarget, RealPrometheus } from '../../src/devtools/prometheus.js';
 
 // Backfilled history: 10 minutes from 2024-01-01T00:00:00Z, one sample every 15 s.
 const T0 = Date.UTC(2024, 0, 1) / 1000;

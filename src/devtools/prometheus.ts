@@ -1,6 +1,6 @@
 /**
  * A real Prometheus (Debian's `prometheus` package, installed by `scripts/install-tools.sh --prometheus`)
- * for integration tests: started on a free loopback port with its TSDB in a temp dir, optionally
+ * for the integration tests, the benchmarks (and the demo to come): started on a free loopback port with its TSDB in a temp dir, optionally
  * backfilled first from OpenMetrics text with `promtool tsdb create-blocks-from openmetrics` (exact,
  * fixed history), optionally scraping loopback targets every second. `stop()` kills it and removes the dir.
  */
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 export interface RealPrometheus {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  readonly pid: number;
   readonly dataDir: string;
   /** The server's log so far (stderr), for failure messages. */
   log(): string;
@@ -31,6 +32,10 @@ export interface StartPrometheusOptions {
 }
 
 const INSTALL_HINT = 'install it with `bash scripts/install-tools.sh --prometheus` (Debian package prometheus)';
+
+/** The installed version, e.g. `2.42.0`, or `unknown`. */
+export const prometheusVersion = (): string =>
+  /version (\S+)/.exec(spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? 'unknown';
 
 /** Why a real Prometheus cannot run here, or undefined when `prometheus` and `promtool` are on PATH. */
 export const prometheusMissing = (): string | undefined => {
@@ -131,6 +136,7 @@ export const startPrometheus = async (opts: StartPrometheusOptions = {}): Promis
     }
     return {
       url,
+      pid: child.pid ?? 0,
       dataDir: tsdb,
       log,
       async stop() {
@@ -154,16 +160,22 @@ export interface MetricsTarget {
   readonly target: string;
   /** How many times the exposition was served. */
   readonly scrapes: number;
+  /** Wall time spent rendering expositions (benchmarks take it out of their own CPU figure). */
+  readonly renderMs: number;
   close(): Promise<void>;
 }
 
 /** Serves Prometheus text exposition at /metrics; `render` runs on each scrape. */
 export const serveMetrics = async (render: () => string): Promise<MetricsTarget> => {
   let scrapes = 0;
+  let renderMs = 0;
   const server = createServer((req, res) => {
     if ((req.url ?? '').split('?')[0] !== '/metrics') return void res.writeHead(404).end();
     scrapes += 1;
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(render());
+    const started = performance.now();
+    const body = render();
+    renderMs += performance.now() - started;
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(body);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -173,6 +185,9 @@ export const serveMetrics = async (render: () => string): Promise<MetricsTarget>
     target: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     get scrapes() {
       return scrapes;
+    },
+    get renderMs() {
+      return renderMs;
     },
     close: () =>
       new Promise((resolve) => {
