@@ -1,7 +1,7 @@
 /** The AlertProvider resource: its typed form and parseAlertProvider, the edge that builds it. */
 import type { Condition, ResourceMeta } from './types.js';
 import { FLAGGER_API_VERSION } from './types.js';
-import { SpecReader, compact, isFields } from './reader.js';
+import { SpecReader, compact, isFields, isHttpUrl } from './reader.js';
 import { invalidSpec } from './errors.js';
 import { checkTypeHeader, parseConditions, parseMeta } from './metadata.js';
 
@@ -27,14 +27,6 @@ export interface AlertProvider {
   status: { conditions: Condition[] };
 }
 
-const isUrl = (text: string, protocols: readonly string[]): boolean => {
-  try {
-    return protocols.includes(new URL(text).protocol);
-  } catch {
-    return false;
-  }
-};
-
 /** Parses an AlertProvider; throws FledgeError 'InvalidSpec' listing every problem. */
 export const parseAlertProvider = (obj: unknown): AlertProvider => {
   if (!isFields(obj)) throw invalidSpec('AlertProvider', undefined, [{ path: '', rule: 'must be an object' }]);
@@ -48,8 +40,8 @@ export const parseAlertProvider = (obj: unknown): AlertProvider => {
   const proxy = r.string(spec, 'proxy', at) || undefined;
   const secret = r.object(spec, 'secretRef', at);
   const secretName = r.string(secret, 'name', `${at}.secretRef`, { required: secret !== undefined });
-  if (address !== undefined && !isUrl(address, ['http:', 'https:'])) r.report(`${at}.address`, 'must be an absolute http or https URL');
-  if (proxy !== undefined && !isUrl(proxy, ['http:', 'https:'])) r.report(`${at}.proxy`, 'must be an absolute http or https URL');
+  if (address !== undefined && !isHttpUrl(address)) r.report(`${at}.address`, 'must be an absolute http or https URL');
+  if (proxy !== undefined && !isHttpUrl(proxy)) r.report(`${at}.proxy`, 'must be an absolute http or https URL');
   // Flagger's CRD demands one of the two: without either there is nowhere to post.
   if (spec && address === undefined && secret === undefined) r.report(at, 'needs an address or a secretRef');
   const channel = r.string(spec, 'channel', at) || undefined;

@@ -1,7 +1,7 @@
 /** The MetricTemplate resource: its typed form and parseMetricTemplate, the edge that builds it. */
 import type { Condition, ResourceMeta } from './types.js';
 import { FLAGGER_API_VERSION } from './types.js';
-import { SpecReader, compact, isFields } from './reader.js';
+import { SpecReader, compact, isFields, isHttpUrl } from './reader.js';
 import { invalidSpec } from './errors.js';
 import { checkTypeHeader, parseConditions, parseMeta } from './metadata.js';
 
@@ -37,15 +37,6 @@ export interface MetricTemplate {
   status: { conditions: Condition[] };
 }
 
-const validAddress = (address: string): boolean => {
-  try {
-    const { protocol } = new URL(address);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-};
-
 /** Parses a MetricTemplate; throws FledgeError 'InvalidSpec' listing every problem. */
 export const parseMetricTemplate = (obj: unknown): MetricTemplate => {
   if (!isFields(obj)) throw invalidSpec('MetricTemplate', undefined, [{ path: '', rule: 'must be an object' }]);
@@ -57,7 +48,7 @@ export const parseMetricTemplate = (obj: unknown): MetricTemplate => {
   const at = 'spec.provider';
   const type = r.string(provider, 'type', at, { required: provider !== undefined, oneOf: METRIC_PROVIDER_TYPES });
   const address = r.string(provider, 'address', at) || undefined;
-  if (address !== undefined && !validAddress(address)) r.report(`${at}.address`, 'must be an absolute http or https URL');
+  if (address !== undefined && !isHttpUrl(address)) r.report(`${at}.address`, 'must be an absolute http or https URL');
   const secret = r.object(provider, 'secretRef', at);
   const secretName = r.string(secret, 'name', `${at}.secretRef`, { required: secret !== undefined });
   const query = r.string(spec, 'query', 'spec', { required: spec !== undefined });

@@ -166,3 +166,13 @@ export class SpecReader {
     return { text, ms };
   }
 }
+
+/** Whether `text` is an absolute http(s) URL (provider and alert addresses, proxies). */
+export const isHttpUrl = (text: string): boolean => {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+};

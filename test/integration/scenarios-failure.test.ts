@@ -7,9 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { eventually } from './support/cluster.js';
 import type { Rollout } from './support/rollout.js';
-import { deploymentRef, eventsOf, fixture, imageOf, initialized, replicasOf, setImage, targetReady } from './support/scenario-objects.js';
+import { eventsOf, progressDeadlineExceeded, fixture, imageOf, initialized, replicasOf, setImage, targetReady } from './support/scenario-objects.js';
 
 const FAILING_SUCCESS_RATE = /istio_requests_total/;
 
@@ -139,10 +138,7 @@ describe('failure scenarios', () => {
     r = await initialized(fixture({ progressDeadlineSeconds: 3600 }, {}, { progressDeadlineSeconds: 2 }));
     await setImage(r, 'ghcr.io/stefanprodan/podinfo:6.1.0', { neverReady: true });
     await r.waitPhase('Progressing');
-    await eventually(async () => {
-      const conditions = ((await r?.kube.get(deploymentRef('podinfo')))?.status as { conditions?: Array<{ type: string; reason?: string }> }).conditions ?? [];
-      return conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
-    }, 'podinfo to report ProgressDeadlineExceeded');
+    await progressDeadlineExceeded(r);
     await r.tick();
     const s = await r.status();
     assert.deepEqual([s.phase, s.failedChecks], ['Failed', 0]);

@@ -11,7 +11,7 @@ import type { KubeObject } from '../../src/kube/api.js';
 import { eventually } from './support/cluster.js';
 import type { Rollout } from './support/rollout.js';
 import { startRollout } from './support/rollout.js';
-import { NEVER_READY, deploymentRef, eventsOf, fixture, imageOf, initialized, replicasOf, setImage, targetReady } from './support/scenario-objects.js';
+import { NEVER_READY, deploymentRef, eventsOf, progressDeadlineExceeded, fixture, imageOf, initialized, replicasOf, setImage, targetReady } from './support/scenario-objects.js';
 
 
 /** A webhook receiver on loopback that answers 200 and keeps every POSTed body. */
@@ -111,10 +111,7 @@ describe('promotion scenarios', () => {
     r = await initialized(fixture({ skipAnalysis: true, progressDeadlineSeconds: 3600 }, { webhooks }, { progressDeadlineSeconds: 2 }));
     await setImage(r, 'ghcr.io/stefanprodan/podinfo:6.1.0', { neverReady: true });
     await r.waitPhase('Progressing');
-    await eventually(async () => {
-      const conditions = ((await r?.kube.get(deploymentRef('podinfo')))?.status as { conditions?: Array<{ type: string; reason?: string }> }).conditions ?? [];
-      return conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
-    }, 'podinfo to report ProgressDeadlineExceeded');
+    await progressDeadlineExceeded(r);
     await r.tick();
     const s = await r.status();
     assert.equal(s.phase, 'Failed');

@@ -71,3 +71,10 @@ export const eventsOf = async (r: Rollout, name = 'podinfo'): Promise<CanaryEven
     .filter((e) => (e.involvedObject as { kind?: string; name?: string }).kind === 'Canary' && (e.involvedObject as { name?: string }).name === name)
     .map((e) => ({ type: String(e.type), reason: String(e.reason), message: String(e.message), count: Number(e.count ?? 1) }));
 
+
+/** Waits until the target Deployment reports ProgressDeadlineExceeded (the local cluster's real-time deadline). */
+export const progressDeadlineExceeded = (r: Rollout): Promise<boolean> =>
+  eventually(async () => {
+    const conditions = ((await r.kube.get(deploymentRef('podinfo')))?.status as { conditions?: Array<{ type: string; reason?: string }> }).conditions ?? [];
+    return conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
+  }, 'podinfo to report ProgressDeadlineExceeded');
