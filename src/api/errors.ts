@@ -11,6 +11,14 @@ export const FLEDGE_ERROR_CODES = [
   'NotReady',
   'DeadlineExceeded',
   'InvalidResponse',
+  // The reconciler's, named after Flux's condition reasons.
+  'GitOperationFailed',
+  'ArtifactFailed',
+  'BuildFailed',
+  'ReconciliationFailed',
+  'PruneFailed',
+  'HealthCheckFailed',
+  'DependencyNotReady',
 ] as const;
 
 export type FledgeErrorCode = (typeof FLEDGE_ERROR_CODES)[number];

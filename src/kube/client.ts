@@ -46,6 +46,12 @@ class ObjectApi extends k8s.KubernetesObjectApi {
   }
 }
 
+export interface ServerSideApplyOptions {
+  fieldManager: string;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
 export class ClientNodeKubeApi implements KubeApi {
   private readonly objects: ObjectApi;
   private readonly custom: k8s.CustomObjectsApi;
@@ -123,6 +129,31 @@ export class ClientNodeKubeApi implements KubeApi {
       return plain((await this.objects.patch(clean as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
+    }
+  }
+
+  /**
+   * Server-side apply with a chosen field manager, optionally as a dry run (nothing persisted) and
+   * without forcing conflicts. The reconciler applies as its own manager so that the fields the
+   * controller sets (scale to zero, status) are never taken back by a Git apply.
+   */
+  async serverSideApply(obj: KubeObject, opts: ServerSideApplyOptions): Promise<KubeObject> {
+    try {
+      const clean = { ...obj, metadata: { ...obj.metadata } };
+      delete clean.metadata.resourceVersion;
+      const dryRun = opts.dryRun ? 'All' : undefined;
+      return plain((await this.objects.patch(clean as k8s.KubernetesObject, undefined, dryRun, opts.fieldManager, opts.force, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject);
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  /** Whether a kind is namespaced, from discovery; undefined when the server does not serve it (yet). */
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
+    try {
+      return (await this.objects.resourceOf(apiVersion, kind))?.namespaced;
+    } catch {
+      return undefined;
     }
   }
 

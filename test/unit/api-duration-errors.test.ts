@@ -51,7 +51,10 @@ test('FledgeError carries a stable code and its problems', () => {
 test('every error code can be raised and keeps its cause', () => {
   assert.deepEqual(
     [...FLEDGE_ERROR_CODES].sort(),
-    ['DeadlineExceeded', 'InvalidResponse', 'InvalidSpec', 'NoValues', 'NotReady', 'ProviderUnavailable', 'UnknownProvider'],
+    [
+      'ArtifactFailed', 'BuildFailed', 'DeadlineExceeded', 'DependencyNotReady', 'GitOperationFailed', 'HealthCheckFailed',
+      'InvalidResponse', 'InvalidSpec', 'NoValues', 'NotReady', 'PruneFailed', 'ProviderUnavailable', 'ReconciliationFailed', 'UnknownProvider',
+    ],
   );
   const cause = new Error('connect ECONNREFUSED');
   for (const code of FLEDGE_ERROR_CODES) {

@@ -23,6 +23,8 @@ export const verbOf = (req: IncomingMessage): string => {
   const method = req.method ?? 'GET';
   const url = req.url ?? '';
   if (method === 'GET' && /[?&]watch=(true|1)/.test(url)) return 'WATCH';
+  // Dry runs persist nothing; counted apart so "no write" can be checked by counting.
+  if (/[?&]dryRun=All/.test(url)) return `${method}-DRYRUN`;
   return method;
 };
 
