@@ -67,7 +67,7 @@ const isImmutableError = (e: unknown): boolean => e instanceof KubeApiError && e
 const sleep = (clock: Clock, ms: number): Promise<void> => new Promise((resolve) => clock.setTimeout(resolve, ms));
 
 /** Sets the namespace the way the apply needs it; cluster-scoped objects lose any namespace given. */
-const placed = async (client: ApplyClient, o: KubeObject, opts: ApplyOptions): Promise<KubeObject> => {
+export const placed = async (client: ApplyClient, o: KubeObject, opts: Pick<ApplyOptions, 'defaultNamespace' | 'targetNamespace'>): Promise<KubeObject> => {
   const namespaced = await client.isNamespaced(o.apiVersion, o.kind);
   if (namespaced === undefined) {
     throw new FledgeError('ReconciliationFailed', `${describe(o)}: the cluster serves no kind ${o.kind} in ${o.apiVersion} (is its CRD installed or part of this build?)`);

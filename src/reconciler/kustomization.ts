@@ -1,9 +1,10 @@
 /**
  * One reconciliation of one Kustomization: check dependencies, build the source's artifact, patch,
  * substitute, label, apply in stages, prune, wait for health, and write the status. Failures become
- * Ready=False with Flux's reason; the inventory and lastAppliedRevision move only on success, so a bad
- * revision never makes Fledge forget what it applied before.
+ * Ready=False with Flux's reason. lastAppliedRevision moves only on success, so a bad revision never
+ * hides which one last worked; the inventory always records what is in the cluster, so pruning stays right.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../api/clock.js';
 import { FledgeError, isFledgeError } from '../api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api.js';
@@ -14,6 +15,7 @@ import { conditionsOf, isReady, rfc3339, withCondition, withoutCondition } from 
 import type { InventoryEntry } from './inventory.js';
 import { describe } from './inventory.js';
 import { applyPatches } from './patches.js';
+import { collectVariables } from './substitute.js';
 import type { Kustomization } from './types.js';
 import { KUSTOMIZATION_API, REQUESTED_AT } from './types.js';
 
@@ -50,6 +52,13 @@ export interface Outcome {
   requeueAfterMs: number;
 }
 
+/**
+ * Whether a merge patch would leave the status as it is. A reconciliation that changes nothing then
+ * writes nothing at all: idle Kustomizations cost the API server reads only.
+ */
+export const unchangedBy = (status: Record<string, unknown>, patch: Record<string, unknown>): boolean =>
+  Object.entries(patch).every(([key, value]) => isDeepStrictEqual(status[key], value));
+
 /** The labels Flux puts on what a Kustomization applies; pruning only ever deletes objects carrying them. */
 export const ownerLabels = (k: Kustomization): Record<string, string> => ({
   'kustomize.toolkit.fluxcd.io/name': k.metadata.name,
@@ -60,7 +69,7 @@ const sleep = (clock: Clock, ms: number): Promise<void> => new Promise((resolve)
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const inventoryOf = (raw: KubeObject): InventoryEntry[] => {
+export const inventoryOf = (raw: KubeObject): InventoryEntry[] => {
   const entries = (raw.status as { inventory?: { entries?: InventoryEntry[] } } | undefined)?.inventory?.entries;
   return Array.isArray(entries) ? entries : [];
 };
@@ -75,21 +84,25 @@ const checkDependencies = async (k: Kustomization, client: ApplyClient): Promise
 };
 
 const variables = async (k: Kustomization, client: ApplyClient): Promise<Record<string, string>> => {
-  const vars: Record<string, string> = {};
-  for (const from of k.spec.substituteFrom) {
-    const o = await client.get({ apiVersion: 'v1', kind: from.kind, name: from.name, namespace: k.metadata.namespace });
-    if (!o) {
-      if (from.optional) continue;
-      throw new FledgeError('BuildFailed', `spec.postBuild.substituteFrom: ${from.kind} '${k.metadata.namespace}/${from.name}' not found`);
-    }
-    const data = (o.data ?? {}) as Record<string, string>;
-    for (const [key, value] of Object.entries(data)) vars[key] = from.kind === 'Secret' ? Buffer.from(value, 'base64').toString('utf8') : value;
+  const from: KubeObject[] = [];
+  for (const ref of k.spec.substituteFrom) {
+    const o = await client.get({ apiVersion: 'v1', kind: ref.kind, name: ref.name, namespace: k.metadata.namespace });
+    if (o) from.push(o);
+    else if (!ref.optional) throw new FledgeError('BuildFailed', `spec.postBuild.substituteFrom: ${ref.kind} '${k.metadata.namespace}/${ref.name}' not found`);
   }
-  return { ...vars, ...k.spec.substitute };
+  return collectVariables(from, k.spec.substitute);
 };
 
 const withOwnerLabels = (objects: KubeObject[], labels: Record<string, string>): KubeObject[] =>
   objects.map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels } } }));
+
+/** The build of an artifact as it will be applied: patched, substituted and labelled as ours. */
+export const prepareObjects = async (k: Kustomization, artifact: Artifact, deps: Pick<KustomizationDeps, 'build' | 'substitute' | 'client'>): Promise<KubeObject[]> => {
+  let objects = await deps.build(artifact, k.spec.path);
+  objects = applyPatches(objects, k.spec.patches);
+  objects = deps.substitute(objects, await variables(k, deps.client));
+  return withOwnerLabels(objects, ownerLabels(k));
+};
 
 /** Waits until every object is Current; throws HealthCheckFailed naming the first that failed or timed out. */
 const waitHealthy = async (refs: ObjectRef[], k: Kustomization, deps: KustomizationDeps): Promise<void> => {
@@ -129,14 +142,17 @@ const summary = (changes: ObjectChange[]): string => {
 /** Runs one reconciliation and writes the status; never throws for a failure of the Kustomization itself. */
 export const reconcileKustomization = async (raw: KubeObject, k: Kustomization, deps: KustomizationDeps): Promise<Outcome> => {
   const ref: ObjectRef = { apiVersion: KUSTOMIZATION_API, kind: 'Kustomization', name: k.metadata.name, namespace: k.metadata.namespace };
-  const started = deps.clock.now();
   let conditions: Condition[] = conditionsOf(raw.status);
   const previous = inventoryOf(raw);
   const artifact = deps.artifact(k.spec.sourceRef);
   const gen = k.metadata.generation;
   const requested = k.metadata.annotations[REQUESTED_AT];
+  let written = (raw.status ?? {}) as Record<string, unknown>;
   const writeStatus = async (extra: Record<string, unknown>) => {
-    await deps.client.patchStatus(ref, { observedGeneration: gen, conditions, ...(requested ? { lastHandledReconcileAt: requested } : {}), ...extra });
+    const patch = { observedGeneration: gen, conditions, ...(requested ? { lastHandledReconcileAt: requested } : {}), ...extra };
+    if (unchangedBy(written, patch)) return;
+    await deps.client.patchStatus(ref, patch);
+    written = { ...written, ...patch };
   };
 
   let changes: ObjectChange[] = [];
@@ -147,10 +163,7 @@ export const reconcileKustomization = async (raw: KubeObject, k: Kustomization, 
       throw new FledgeError('ArtifactFailed', `Source artifact not found: ${src} is not ready yet`);
     }
     conditions = withCondition(conditions, { type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Reconciliation in progress for revision ${artifact.revision}`, observedGeneration: gen }, deps.clock.now());
-    let objects = await deps.build(artifact, k.spec.path);
-    objects = applyPatches(objects, k.spec.patches);
-    objects = deps.substitute(objects, await variables(k, deps.client));
-    objects = withOwnerLabels(objects, ownerLabels(k));
+    const objects = await prepareObjects(k, artifact, deps);
     changes = await applyStaged(deps.client, objects, {
       fieldManager: deps.fieldManager,
       force: k.spec.force,
@@ -161,9 +174,9 @@ export const reconcileKustomization = async (raw: KubeObject, k: Kustomization, 
     });
     const inventory = changes.map((c) => c.entry);
     if (k.spec.prune) changes.push(...(await prune(deps.client, previous, inventory, { ownerLabels: ownerLabels(k) })));
-    // The inventory is saved before the health wait: what was applied is in the cluster either way,
+    // A changed inventory is saved before the health wait: what was applied is in the cluster either way,
     // and a later prune must know it even if this revision never turns healthy.
-    await writeStatus({ lastAttemptedRevision: artifact.revision, inventory: { entries: inventory } });
+    if (!isDeepStrictEqual(previous, inventory)) await writeStatus({ lastAttemptedRevision: artifact.revision, inventory: { entries: inventory } });
     const checks = healthRefs(k, changes);
     if (checks.length > 0) {
       await waitHealthy(checks, k, deps);
@@ -172,7 +185,7 @@ export const reconcileKustomization = async (raw: KubeObject, k: Kustomization, 
     const message = `Applied revision: ${artifact.revision}`;
     conditions = withoutCondition(withoutCondition(conditions, 'Reconciling'), 'Stalled');
     conditions = withCondition(conditions, { type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded', message, observedGeneration: gen }, deps.clock.now());
-    await writeStatus({ lastAppliedRevision: artifact.revision, lastAttemptedRevision: artifact.revision, lastReconcileDurationMs: deps.clock.now() - started });
+    await writeStatus({ lastAppliedRevision: artifact.revision, lastAttemptedRevision: artifact.revision, inventory: { entries: inventory } });
     return { ready: true, reason: 'ReconciliationSucceeded', message: `${message} (${summary(changes)})`, revision: artifact.revision, changes, requeueAfterMs: k.spec.interval.ms };
   } catch (e) {
     const reason = isFledgeError(e) ? e.code : 'ReconciliationFailed';

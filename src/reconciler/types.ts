@@ -181,7 +181,7 @@ export const parseKustomization = (input: unknown): Kustomization => {
   if (sourceKind !== undefined && sourceKind !== 'GitRepository' && sourceKind !== 'LocalDirectory') {
     r.report(`${srcAt}.kind`, `${sourceKind} sources are not supported by Fledge; use GitRepository or LocalDirectory`);
   }
-  const path = (r.string(spec, 'path', at) ?? '').replace(/^\.\/?/, '');
+  const path = (r.string(spec, 'path', at) ?? '').replace(/^\.(\/|$)/, '');
   if (path.split('/').includes('..')) r.report(`${at}.path`, 'must stay inside the source (no ..)');
   const targetNamespace = r.string(spec, 'targetNamespace', at) || undefined;
   checkName(r, `${at}.targetNamespace`, targetNamespace);
