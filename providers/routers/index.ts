@@ -6,11 +6,19 @@
 import type { Canary, Problem, Strategy } from '../../src/api/index.js';
 import { FledgeError } from '../../src/api/index.js';
 import type { Router, RouterCapabilities, RouterDeps, RouterFactory } from './types.js';
+import { APISIX_CAPABILITIES, apisixProblems, createApisixRouter } from './apisix.js';
+import { APPMESH_ROUTERS } from './appmesh.js';
+import { CONTOUR_CAPABILITIES, contourProblems, createContourRouter } from './contour.js';
 import { GATEWAYAPI_CAPABILITIES, createGatewayApiRouter, gatewayApiProblems } from './gatewayapi.js';
+import { GLOO_CAPABILITIES, createGlooRouter, glooProblems } from './gloo.js';
 import { ISTIO_CAPABILITIES, createIstioRouter, istioProblems } from './istio.js';
+import { KNATIVE_CAPABILITIES, createKnativeRouter, knativeProblems } from './knative.js';
 import { KUBERNETES_CAPABILITIES, createKubernetesRouter } from './kubernetes.js';
+import { KUMA_CAPABILITIES, createKumaRouter } from './kuma.js';
 import { NGINX_CAPABILITIES, createNginxRouter, nginxProblems } from './nginx.js';
 import { SMI_ROUTERS } from './smi.js';
+import { SKIPPER_CAPABILITIES, createSkipperRouter, skipperProblems } from './skipper.js';
+import { TRAEFIK_CAPABILITIES, createTraefikRouter } from './traefik.js';
 
 interface RouterEntry {
   create: RouterFactory;
@@ -23,11 +31,19 @@ interface RouterEntry {
 }
 
 const ROUTERS: Readonly<Record<string, RouterEntry>> = Object.freeze({
+  apisix: { create: createApisixRouter, capabilities: APISIX_CAPABILITIES, problems: apisixProblems },
+  ...APPMESH_ROUTERS,
+  contour: { create: createContourRouter, capabilities: CONTOUR_CAPABILITIES, problems: contourProblems },
   gatewayapi: { create: createGatewayApiRouter, capabilities: GATEWAYAPI_CAPABILITIES, problems: gatewayApiProblems, variants: true },
+  gloo: { create: createGlooRouter, capabilities: GLOO_CAPABILITIES, problems: glooProblems, variants: true },
   istio: { create: createIstioRouter, capabilities: ISTIO_CAPABILITIES, problems: istioProblems },
+  knative: { create: createKnativeRouter, capabilities: KNATIVE_CAPABILITIES, problems: knativeProblems },
   kubernetes: { create: createKubernetesRouter, capabilities: KUBERNETES_CAPABILITIES },
+  kuma: { create: createKumaRouter, capabilities: KUMA_CAPABILITIES },
   nginx: { create: createNginxRouter, capabilities: NGINX_CAPABILITIES, problems: nginxProblems },
   ...SMI_ROUTERS,
+  skipper: { create: createSkipperRouter, capabilities: SKIPPER_CAPABILITIES, problems: skipperProblems },
+  traefik: { create: createTraefikRouter, capabilities: TRAEFIK_CAPABILITIES },
 });
 
 /** The router names this build serves, sorted. */
