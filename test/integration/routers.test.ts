@@ -1,6 +1,6 @@
 /**
  * The istio and kubernetes routers against the local cluster over HTTP, with Istio's networking CRDs
- * (test/fixtures/crds/istio.yaml) applied. Every read goes back to the server: a fresh router instance
+ * (examples/crds/istio.yaml) applied. Every read goes back to the server: a fresh router instance
  * must see what another one wrote.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ import { eventually, startTestCluster } from './support/cluster.js';
 
 const NS = 'default';
 const istioCrds = (): ClusterObject[] =>
-  parseAllDocuments(readFileSync(new URL('../../../test/fixtures/crds/istio.yaml', import.meta.url), 'utf8')).map(
+  parseAllDocuments(readFileSync(new URL('../../../examples/crds/istio.yaml', import.meta.url), 'utf8')).map(
     (d) => d.toJS() as ClusterObject,
   );
 
