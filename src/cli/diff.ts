@@ -8,9 +8,8 @@ import { ClientNodeKubeApi } from '../kube/client.js';
 import { placed } from '../reconciler/apply.js';
 import { diffObjects } from '../reconciler/diff.js';
 import { createRunCommand } from '../reconciler/exec.js';
-import { artifactBuilder, RECONCILER_FIELD_MANAGER } from '../reconciler/index.js';
+import { artifactBuilder, RECONCILER_FIELD_MANAGER, substitution } from '../reconciler/index.js';
 import { inventoryOf, prepareObjects } from '../reconciler/kustomization.js';
-import { substituteManifests } from '../reconciler/substitute.js';
 import { KUSTOMIZATION_API, parseKustomization } from '../reconciler/types.js';
 import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import type { Command } from './main.js';
@@ -68,7 +67,7 @@ export const diffCommand: Command = {
       }
       const k = parseKustomization(raw);
       const build = artifactBuilder(createRunCommand(env), values.kubectl);
-      const objects = await prepareObjects(k, { revision: 'local', dir: resolve(values.path) }, { build: (a) => build(a, ''), substitute: (objects, vars) => substituteManifests(objects, vars), client: kube });
+      const objects = await prepareObjects(k, { revision: 'local', dir: resolve(values.path) }, { build: (a) => build(a, ''), ...substitution, client: kube });
       const place = { defaultNamespace: k.metadata.namespace, ...(k.spec.targetNamespace ? { targetNamespace: k.spec.targetNamespace } : {}) };
       const ready = await Promise.all(objects.map((o) => placed(kube, o, place)));
       const entries = await diffObjects(kube, ready, k.spec.prune ? inventoryOf(raw) : [], RECONCILER_FIELD_MANAGER);

@@ -1,7 +1,7 @@
 /** KubeApi over @kubernetes/client-node's generic KubernetesObjectApi (discovery-driven, any kind). */
 import * as k8s from '@kubernetes/client-node';
 import type { KubeApi, KubeObject, ObjectRef } from './api.js';
-import { KubeApiError, plain } from './api.js';
+import { KubeApiError, plain, refOf } from './api.js';
 
 export const FIELD_MANAGER = 'fledge';
 
@@ -46,6 +46,27 @@ class ObjectApi extends k8s.KubernetesObjectApi {
   }
 }
 
+/**
+ * API groups served by Kubernetes itself. Objects of any other group are custom resources and go
+ * through the custom-objects API as raw JSON: client-node's generic API picks a typed model from the
+ * version and kind alone, so a CRD kind that shares a built-in name (Knative's
+ * `serving.knative.dev/v1 Service`, a user's `example.com/v1 Secret`) would be squeezed through the core
+ * model and lose every field the core kind lacks, on the way out and on the way back.
+ */
+const BUILTIN_GROUPS = new Set([
+  '', 'apps', 'batch', 'autoscaling', 'policy', 'networking.k8s.io', 'rbac.authorization.k8s.io', 'storage.k8s.io',
+  'apiextensions.k8s.io', 'admissionregistration.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io',
+  'scheduling.k8s.io', 'node.k8s.io', 'certificates.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io',
+  'flowcontrol.apiserver.k8s.io', 'resource.k8s.io', 'apiregistration.k8s.io', 'storagemigration.k8s.io', 'internal.apiserver.k8s.io',
+]);
+
+interface CustomTarget {
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+}
+
 export interface ServerSideApplyOptions {
   fieldManager: string;
   dryRun?: boolean;
@@ -61,8 +82,26 @@ export class ClientNodeKubeApi implements KubeApi {
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
   }
 
+  /** Where a custom resource lives, or undefined for built-in kinds (which keep the typed path). */
+  private async customTarget(apiVersion: string, kind: string): Promise<CustomTarget | undefined> {
+    const [group = '', version = ''] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    if (BUILTIN_GROUPS.has(group)) return undefined;
+    const resource = await this.objects.resourceOf(apiVersion, kind);
+    if (!resource) throw new KubeApiError(404, `the server does not serve kind ${kind} in ${apiVersion}`, 'NotFound');
+    return { group, version, plural: resource.name, namespaced: resource.namespaced };
+  }
+
+  private customParams(t: CustomTarget, namespace: string | undefined): { group: string; version: string; plural: string; namespace: string } {
+    return { group: t.group, version: t.version, plural: t.plural, namespace: namespace ?? 'default' };
+  }
+
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
     try {
+      const t = await this.customTarget(ref.apiVersion, ref.kind);
+      if (t) {
+        const p = { ...this.customParams(t, ref.namespace), name: ref.name };
+        return (t.namespaced ? await this.custom.getNamespacedCustomObject(p) : await this.custom.getClusterCustomObject(p)) as KubeObject;
+      }
       return plain((await this.objects.read(spec(ref))) as unknown as KubeObject);
     } catch (e) {
       const err = toError(e);
@@ -73,6 +112,14 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]> {
     try {
+      const t = await this.customTarget(apiVersion, kind);
+      if (t) {
+        const selector = labelSelector ? { labelSelector } : {};
+        const res = (t.namespaced && namespace
+          ? await this.custom.listNamespacedCustomObject({ ...this.customParams(t, namespace), ...selector })
+          : await this.custom.listClusterCustomObject({ group: t.group, version: t.version, plural: t.plural, ...selector })) as { items: KubeObject[] };
+        return res.items.map((i) => ({ ...i, apiVersion, kind }));
+      }
       const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
       return res.items.map((i) => ({ ...plain(i as unknown as KubeObject), apiVersion, kind }));
     } catch (e) {
@@ -82,6 +129,11 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async create(obj: KubeObject): Promise<KubeObject> {
     try {
+      const t = await this.customTarget(obj.apiVersion, obj.kind);
+      if (t) {
+        const p = { ...this.customParams(t, obj.metadata.namespace), body: obj, fieldManager: FIELD_MANAGER };
+        return (t.namespaced ? await this.custom.createNamespacedCustomObject(p) : await this.custom.createClusterCustomObject(p)) as KubeObject;
+      }
       return plain((await this.objects.create(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
@@ -90,14 +142,28 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async replace(obj: KubeObject): Promise<KubeObject> {
     try {
+      const t = await this.customTarget(obj.apiVersion, obj.kind);
+      if (t) {
+        const p = { ...this.customParams(t, obj.metadata.namespace), name: obj.metadata.name, body: obj, fieldManager: FIELD_MANAGER };
+        return (t.namespaced ? await this.custom.replaceNamespacedCustomObject(p) : await this.custom.replaceClusterCustomObject(p)) as KubeObject;
+      }
       return plain((await this.objects.replace(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
   }
 
+  /** A patch of a custom resource, raw JSON in and out; the content type names the patch strategy. */
+  private async customPatch(t: CustomTarget, ref: ObjectRef, body: unknown, strategy: k8s.PatchStrategy, extra: { fieldManager: string; dryRun?: string; force?: boolean }): Promise<KubeObject> {
+    const options = k8s.setHeaderOptions('Content-Type', strategy);
+    const p = { ...this.customParams(t, ref.namespace), name: ref.name, body, ...extra };
+    return (t.namespaced ? await this.custom.patchNamespacedCustomObject(p, options) : await this.custom.patchClusterCustomObject(p, options)) as KubeObject;
+  }
+
   async mergePatch(ref: ObjectRef, patch: Record<string, unknown>): Promise<KubeObject> {
     try {
+      const t = await this.customTarget(ref.apiVersion, ref.kind);
+      if (t) return await this.customPatch(t, ref, patch, k8s.PatchStrategy.MergePatch, { fieldManager: FIELD_MANAGER });
       const body = { ...patch, ...spec(ref), metadata: { ...((patch.metadata as object) ?? {}), ...spec(ref).metadata } };
       return plain((await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject);
     } catch (e) {
@@ -123,13 +189,7 @@ export class ClientNodeKubeApi implements KubeApi {
   }
 
   async apply(obj: KubeObject): Promise<KubeObject> {
-    try {
-      const clean = { ...obj, metadata: { ...obj.metadata } };
-      delete clean.metadata.resourceVersion;
-      return plain((await this.objects.patch(clean as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject);
-    } catch (e) {
-      throw toError(e);
-    }
+    return this.serverSideApply(obj, { fieldManager: FIELD_MANAGER, force: true });
   }
 
   /**
@@ -142,6 +202,14 @@ export class ClientNodeKubeApi implements KubeApi {
       const clean = { ...obj, metadata: { ...obj.metadata } };
       delete clean.metadata.resourceVersion;
       const dryRun = opts.dryRun ? 'All' : undefined;
+      const t = await this.customTarget(obj.apiVersion, obj.kind);
+      if (t) {
+        return await this.customPatch(t, refOf(clean), clean, k8s.PatchStrategy.ServerSideApply, {
+          fieldManager: opts.fieldManager,
+          ...(dryRun ? { dryRun } : {}),
+          ...(opts.force !== undefined ? { force: opts.force } : {}),
+        });
+      }
       return plain((await this.objects.patch(clean as k8s.KubernetesObject, undefined, dryRun, opts.fieldManager, opts.force, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
@@ -159,6 +227,12 @@ export class ClientNodeKubeApi implements KubeApi {
 
   async delete(ref: ObjectRef): Promise<void> {
     try {
+      const t = await this.customTarget(ref.apiVersion, ref.kind);
+      if (t) {
+        const p = { ...this.customParams(t, ref.namespace), name: ref.name };
+        await (t.namespaced ? this.custom.deleteNamespacedCustomObject(p) : this.custom.deleteClusterCustomObject(p));
+        return;
+      }
       await this.objects.delete(spec(ref));
     } catch (e) {
       const err = toError(e);

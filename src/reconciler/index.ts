@@ -5,15 +5,15 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
-import type { KubeObject } from '../kube/api.js';
 import { ClientNodeKubeApi } from '../kube/client.js';
-import { buildManifests } from './build.js';
+import { buildDocuments } from './build.js';
 import { createRunCommand } from './exec.js';
 import { healthOf } from './health.js';
 import type { Artifact } from './kustomization.js';
-import type { Outcome } from './kustomization.js';
+import type { KustomizationDeps, Outcome } from './kustomization.js';
 import { Reconciler } from './reconciler.js';
-import { substituteManifests } from './substitute.js';
+import { substituteManifests, substituteText } from './substitute.js';
+import type { SubstitutionTarget } from './substitute.js';
 
 export interface CreateReconcilerOptions {
   config: k8s.KubeConfig;
@@ -32,8 +32,14 @@ export interface CreateReconcilerOptions {
 /** How an artifact is built; the diff command builds a local directory the same way. */
 export const artifactBuilder =
   (run: ReturnType<typeof createRunCommand>, kubectl?: string) =>
-  (artifact: Artifact, path: string): Promise<KubeObject[]> =>
-    buildManifests({ root: artifact.dir, path, run, ...(kubectl ? { kubectl } : {}), ...(artifact.ignore ? { ignore: artifact.ignore } : {}) });
+  (artifact: Artifact, path: string): Promise<SubstitutionTarget[]> =>
+    buildDocuments({ root: artifact.dir, path, run, ...(kubectl ? { kubectl } : {}), ...(artifact.ignore ? { ignore: artifact.ignore } : {}) });
+
+/** Flux's post-build substitution; with no variables defined nothing is substituted, as in Flux. */
+export const substitution: Pick<KustomizationDeps, 'substitute' | 'substituteText'> = {
+  substitute: (objects, vars) => substituteManifests(objects, vars),
+  substituteText: (text, vars) => (Object.keys(vars).length > 0 ? substituteText(text, vars) : text),
+};
 
 export const createReconciler = (opts: CreateReconcilerOptions): Reconciler => {
   const run = createRunCommand(opts.env);
@@ -45,7 +51,7 @@ export const createReconciler = (opts: CreateReconcilerOptions): Reconciler => {
     run,
     workDir: opts.workDir,
     build: artifactBuilder(run, opts.kubectl),
-    substitute: (objects, vars) => substituteManifests(objects, vars),
+    ...substitution,
     health: healthOf,
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
     ...(opts.jitter !== undefined ? { jitter: opts.jitter } : {}),

@@ -16,6 +16,7 @@ import type { InventoryEntry } from './inventory.js';
 import { describe } from './inventory.js';
 import { applyPatches } from './patches.js';
 import { collectVariables } from './substitute.js';
+import type { SubstitutionTarget } from './substitute.js';
 import type { Kustomization } from './types.js';
 import { KUSTOMIZATION_API, REQUESTED_AT } from './types.js';
 
@@ -34,9 +35,12 @@ export interface KustomizationDeps {
   fieldManager: string;
   /** The source's latest artifact, or undefined when it has none yet. */
   artifact(ref: { kind: string; name: string; namespace: string }): Artifact | undefined;
-  build(artifact: Artifact, path: string): Promise<KubeObject[]>;
+  /** The artifact's objects, each with the YAML it was read from (quoting kept for substitution). */
+  build(artifact: Artifact, path: string): Promise<SubstitutionTarget[]>;
   /** Substitutes variables into each object (objects opting out are returned as they are). */
-  substitute(objects: KubeObject[], vars: Record<string, string>): KubeObject[];
+  substitute(objects: SubstitutionTarget[], vars: Record<string, string>): KubeObject[];
+  /** The same substitution for a text that is not an object (a patch). */
+  substituteText(text: string, vars: Record<string, string>): string;
   health(o: KubeObject): { status: HealthStatus; message: string };
   /** Between health polls (default 1 s). */
   healthPollMs?: number;
@@ -97,10 +101,15 @@ const withOwnerLabels = (objects: KubeObject[], labels: Record<string, string>):
   objects.map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels } } }));
 
 /** The build of an artifact as it will be applied: patched, substituted and labelled as ours. */
-export const prepareObjects = async (k: Kustomization, artifact: Artifact, deps: Pick<KustomizationDeps, 'build' | 'substitute' | 'client'>): Promise<KubeObject[]> => {
-  let objects = await deps.build(artifact, k.spec.path);
-  objects = applyPatches(objects, k.spec.patches);
-  objects = deps.substitute(objects, await variables(k, deps.client));
+export const prepareObjects = async (k: Kustomization, artifact: Artifact, deps: Pick<KustomizationDeps, 'build' | 'substitute' | 'substituteText' | 'client'>): Promise<KubeObject[]> => {
+  const documents = await deps.build(artifact, k.spec.path);
+  const vars = await variables(k, deps.client);
+  // Variables are substituted into the YAML as written, before patching, and into the patches' own
+  // text, so each value takes the type its author's quoting gives it (`"${port}"` stays a string,
+  // `replicas: ${count}` becomes a number) whether it sits in a manifest or in a patch.
+  const substituted = deps.substitute(documents, vars);
+  const patches = k.spec.patches.map((p) => ({ ...p, patch: deps.substituteText(p.patch, vars) }));
+  const objects = applyPatches(substituted, patches);
   return withOwnerLabels(objects, ownerLabels(k));
 };
 

@@ -16,7 +16,7 @@ import { KeyedQueue } from '../controller/queue.js';
 import type { ApplyClient } from './apply.js';
 import type { KubeApi } from '../kube/api.js';
 import type { RunCommand } from './exec.js';
-import type { Artifact, HealthStatus, Outcome } from './kustomization.js';
+import type { HealthStatus, KustomizationDeps, Outcome } from './kustomization.js';
 import { reconcileKustomization, stalledStatus } from './kustomization.js';
 import { ArtifactStore, reconcileSource } from './sources.js';
 import type { Kustomization, Source } from './types.js';
@@ -38,8 +38,9 @@ export interface ReconcilerOptions {
   log: Logger;
   run: RunCommand;
   workDir: string;
-  build(artifact: Artifact, path: string): Promise<KubeObject[]>;
-  substitute(objects: KubeObject[], vars: Record<string, string>): KubeObject[];
+  build: KustomizationDeps['build'];
+  substitute: KustomizationDeps['substitute'];
+  substituteText: KustomizationDeps['substituteText'];
   health(o: KubeObject): { status: HealthStatus; message: string };
   namespace?: string;
   /** Fraction of the interval added at random to each schedule (default 0.05). */
@@ -155,6 +156,7 @@ export class Reconciler {
       artifact: (ref) => this.artifacts.get(ref),
       build: this.opts.build,
       substitute: this.opts.substitute,
+      substituteText: this.opts.substituteText,
       health: this.opts.health,
       ...(this.opts.healthPollMs ? { healthPollMs: this.opts.healthPollMs } : {}),
     });

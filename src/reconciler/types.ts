@@ -25,6 +25,8 @@ export interface Meta extends NamespacedName {
 export interface GitRef {
   branch?: string;
   tag?: string;
+  /** A semver range over the repository's tags; the highest matching tag is checked out. */
+  semver?: string;
   commit?: string;
   name?: string;
 }
@@ -113,10 +115,10 @@ export const parseGitRepository = (input: unknown): GitRepository => {
   if (url && !/^(https?|ssh|file):\/\//.test(url)) r.report(`${at}.url`, 'must be an https://, http://, ssh:// or file:// URL');
   const refFields = r.object(spec, 'ref', at);
   const refAt = `${at}.ref`;
-  if (r.string(refFields, 'semver', refAt)) r.report(`${refAt}.semver`, 'semver ranges are not supported by Fledge; use a tag, branch or commit');
   const ref: GitRef = compact({
     branch: r.string(refFields, 'branch', refAt) || undefined,
     tag: r.string(refFields, 'tag', refAt) || undefined,
+    semver: r.string(refFields, 'semver', refAt) || undefined,
     commit: r.string(refFields, 'commit', refAt) || undefined,
     name: r.string(refFields, 'name', refAt) || undefined,
   });

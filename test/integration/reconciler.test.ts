@@ -211,6 +211,8 @@ describe('reconciler against the local cluster and a real Git repository', () =>
       {
         'kz/kustomization.yaml': 'resources:\n  - cm.yaml\nnamePrefix: kz-\n',
         'kz/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vars\ndata:\n  region: ${region}\n  size: ${size:=small}\n',
+        // Plain YAML keeps the author's quoting through substitution (kustomize's output does not).
+        'quoted/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: quoted\ndata:\n  port: "${port}"\n',
       },
       'kustomize',
     );
@@ -221,5 +223,13 @@ describe('reconciler against the local cluster and a real Git repository', () =>
     });
     const built = await eventually(() => cm('kz-vars'), 'kz-vars applied', 20_000);
     assert.deepEqual(built.data, { region: 'eu-west-1', size: 'small', patched: 'yes' });
+    await createKustomization('quoted', {
+      path: './quoted',
+      postBuild: { substitute: { port: '8080', replicas: '3' } },
+      patches: [{ patch: '- op: add\n  path: /data/copies\n  value: "${replicas}"', target: { kind: 'ConfigMap' } }],
+    });
+    const quoted = await eventually(() => cm('quoted'), 'quoted applied', 20_000);
+    // Each value keeps the type its quoting gives it, in the manifest and in the patch alike.
+    assert.deepEqual(quoted.data, { port: '8080', copies: '3' });
   });
 });
