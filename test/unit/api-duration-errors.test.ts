@@ -53,7 +53,7 @@ test('every error code can be raised and keeps its cause', () => {
     [...FLEDGE_ERROR_CODES].sort(),
     [
       'ArtifactFailed', 'BuildFailed', 'DeadlineExceeded', 'DependencyNotReady', 'GitOperationFailed', 'HealthCheckFailed',
-      'InvalidResponse', 'InvalidSpec', 'NoValues', 'NotReady', 'PruneFailed', 'ProviderUnavailable', 'ReconciliationFailed', 'UnknownProvider',
+      'InvalidResponse', 'InvalidSpec', 'NoValues', 'NotReady', 'ProviderUnavailable', 'PruneFailed', 'ReconciliationFailed', 'UnknownProvider',
     ],
   );
   const cause = new Error('connect ECONNREFUSED');
