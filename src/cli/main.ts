@@ -1,7 +1,16 @@
 /** `fledge <command>`: dispatches to one module per command. */
+import { abortCommand } from './abort.js';
 import { analyzeCommand } from './analyze.js';
 import { controllerCommand } from './controller.js';
+import { demoCommand } from './demo.js';
+import { diffCommand } from './diff.js';
+import { getCommand, resumeCommand, suspendCommand } from './flux.js';
 import { localClusterCommand } from './local-cluster.js';
+import { promoteCommand } from './promote.js';
+import { reconcileCommand } from './reconcile.js';
+import { reportCommand } from './report.js';
+import { retryCommand } from './retry.js';
+import { statusCommand } from './status.js';
 
 export interface Command {
   name: string;
@@ -9,7 +18,22 @@ export interface Command {
   run(args: string[], env: NodeJS.ProcessEnv): Promise<number>;
 }
 
-const commands: Command[] = [localClusterCommand, controllerCommand, analyzeCommand];
+const commands: Command[] = [
+  demoCommand,
+  localClusterCommand,
+  controllerCommand,
+  analyzeCommand,
+  statusCommand,
+  promoteCommand,
+  abortCommand,
+  retryCommand,
+  reportCommand,
+  reconcileCommand,
+  getCommand,
+  suspendCommand,
+  resumeCommand,
+  diffCommand,
+];
 
 const usage = (): string =>
   [
@@ -18,8 +42,6 @@ const usage = (): string =>
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(16)}${c.summary}`),
     `  ${'help'.padEnd(16)}Show this help, or a command's flags with 'fledge <command> --help'`,
-    '',
-    'Not built yet (see README.md): demo, status, promote, abort, retry, reconcile.',
   ].join('\n');
 
 export const main = async (argv: string[], env: NodeJS.ProcessEnv): Promise<number> => {

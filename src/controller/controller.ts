@@ -33,6 +33,8 @@ import { EventRecorder } from './events.js';
 import { ensureFinalizer, finalizeStep } from './finalize.js';
 import { createConfigMapGateStore } from './gate-store.js';
 import { createGateHandler, isGatePath } from './gates.js';
+import { createRollbackRequests } from './rollback-requests.js';
+import type { RollbackRequests } from './rollback-requests.js';
 import { LeaderElector } from './leader.js';
 import type { LeaderElectionOptions } from './leader.js';
 import { ControllerMetrics } from './metrics.js';
@@ -86,6 +88,8 @@ export class Controller {
   private readonly routers = new Map<string, Router>();
   private readonly checks: ChecksDeps;
   private readonly webhooks: WebhookRunner;
+  /** `fledge abort` requests: the 'rollback' gates, read from the cache. */
+  private readonly rollbackRequests: RollbackRequests;
   /** Aborts metric queries in flight when the controller stops. */
   private readonly stopping = new AbortController();
   /** The Canary as our last status write returned it: newer than the cache until the watch catches up. */
@@ -109,6 +113,7 @@ export class Controller {
     this.cache = new InformerCache(opts.kubeConfig, WATCHED_KINDS, opts.clock, opts.log, opts.namespace);
     this.kube = new CachedKubeApi(this.live, this.cache);
     this.events = new EventRecorder(this.live, opts.clock, opts.log);
+    this.rollbackRequests = createRollbackRequests({ cached: this.kube, live: this.live, namespace: opts.gateNamespace ?? 'default' });
     this.alertDispatcher = new AlertDispatcher(
       { kube: this.kube, clock: opts.clock, log: opts.log, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
       {
@@ -214,7 +219,9 @@ export class Controller {
       }
       // Our own status writes come back as updates: only a new generation (spec) or a deletion is news.
       const seen = this.written.get(key);
-      if (change === 'update' && seen && seen.metadata.generation === obj.metadata.generation && !obj.metadata.deletionTimestamp) return;
+      // A status someone else wrote after ours (`fledge retry` clearing lastAppliedSpec) is news too.
+      const foreignStatus = numericRv(obj) > numericRv(seen) && JSON.stringify(obj.status) !== JSON.stringify(seen?.status);
+      if (change === 'update' && seen && seen.metadata.generation === obj.metadata.generation && !obj.metadata.deletionTimestamp && !foreignStatus) return;
       this.queue.add(key);
       return;
     }
@@ -300,6 +307,7 @@ export class Controller {
       statusWritten: (o) => this.written.set(key, o),
       pending,
       ...(this.opts.eventWebhook ? { eventWebhook: this.opts.eventWebhook } : {}),
+      rollbackRequests: this.rollbackRequests,
     });
     const started = performance.now();
     const tickStart = this.opts.clock.now();

@@ -12,6 +12,7 @@ import type { KubeApi, KubeObject } from '../kube/api.js';
 import type { Workloads } from '../workloads/index.js';
 import type { Router } from '../../providers/routers/types.js';
 import type { EventRecorder } from './events.js';
+import type { RollbackRequests } from './rollback-requests.js';
 
 export interface Alert {
   canary: string;
@@ -37,6 +38,8 @@ export interface PortsDeps {
   pending: Array<Promise<unknown>>;
   /** `--event-webhook`: gets every event unless the Canary has hooks of type `event` (which get them then). */
   eventWebhook?: string;
+  /** Operator rollback requests (`fledge abort`); without them only rollback webhooks can ask. */
+  rollbackRequests?: RollbackRequests;
 }
 
 /** Status key holding every verdict of the last analysis step (lastFailedChecks keeps the failures). */
@@ -72,7 +75,15 @@ export const buildPorts = (canary: Canary, d: PortsDeps): RolloutPorts => {
   let delivered: Promise<unknown> = Promise.resolve();
   // This step's verdicts ride along with its first status write, so explaining them costs no request.
   let unsavedVerdicts: CheckVerdict[] | undefined;
+  const requests = d.rollbackRequests;
+  const gateKey = { name: canary.metadata.name, namespace: canary.metadata.namespace };
   return {
+    ...(requests
+      ? {
+          operatorRollbackRequested: () => requests.isRequested(gateKey),
+          clearOperatorRollback: () => requests.withdraw(gateKey),
+        }
+      : {}),
     initialize: (c) => d.workloads.initialize(c),
     reconcileRouting: async (c) => {
       await d.workloads.initialize(c);

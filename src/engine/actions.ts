@@ -86,11 +86,20 @@ export const waitForCanary = (ctx: TickContext): ContextUpdate =>
 
 // --- new revisions ---------------------------------------------------------------------------
 
+/**
+ * An operator's rollback request belongs to the revision it was made for. One left over (say its
+ * withdrawal failed after the rollback was written) must not roll the new revision back: it is
+ * withdrawn as the new analysis starts (the controller writes only when one is open).
+ */
+const staleOperatorRollback = (ctx: TickContext): Effect[] =>
+  ctx.ports.clearOperatorRollback ? [{ kind: 'clearOperatorRollback' }] : [];
+
 export const startRollout = (ctx: TickContext): ContextUpdate =>
   decide(ctx, 'RevisionDetected', 'new revision, canary scaled up', [
     ...(hasHooksOf(ctx, 'confirm-rollout') ? [info(messages.rolloutApproved(ctx.canary))] : []),
     { kind: 'scaleCanaryUp' },
     toPhase(ctx, 'Progressing', freshAnalysis(ctx)),
+    ...staleOperatorRollback(ctx),
     info(messages.newRevision(ctx.canary)),
     { kind: 'alert', severity: 'info', message: messages.newRevisionAlert() },
   ]);
@@ -105,6 +114,7 @@ export const awaitApproval = (ctx: TickContext): ContextUpdate =>
       ? []
       : [
           toPhase(ctx, 'Waiting', freshAnalysis(ctx)),
+          ...staleOperatorRollback(ctx),
           warning(messages.waitingApproval(ctx.canary)),
           ...(hooksAlert(ctx.canary, 'confirm-rollout')
             ? [{ kind: 'alert', severity: 'warn', message: messages.waitingApproval(ctx.canary) } as const]
@@ -156,6 +166,8 @@ const rollbackReasons = (ctx: TickContext, cause: RollbackCause): Effect[] => {
         warning(messages.manualRollback(ctx.canary)),
         alert(messages.manualRollbackAlert()),
       ];
+    case 'operator':
+      return [warning(messages.operatorRollback(ctx.canary)), alert(messages.operatorRollbackAlert())];
   }
 };
 
@@ -167,6 +179,8 @@ export const rollback = (ctx: TickContext, cause: RollbackCause): ContextUpdate 
     warning(messages.canaryFailed(ctx.canary)),
     { kind: 'scaleCanaryToZero' },
     toPhase(ctx, 'Failed', { ...revisionFields(ctx), extra: { [EXTRA_MIRRORED]: false } }),
+    // Withdrawn only once Failed is written: an interrupted tick keeps the request and retries it.
+    ...(cause === 'operator' ? [{ kind: 'clearOperatorRollback' } as const] : []),
     ...postRollout(ctx, 'Failed'),
   ]),
   rollbackCause: cause,

@@ -47,6 +47,9 @@ export const tickActors = {
   runHooks: fromPromise<boolean, HooksInput>(
     tagged('runHooks', ({ ports, canary, type, phase }) => ports.runHooks(canary, type, phase)),
   ),
+  operatorRollback: fromPromise<boolean, PortInput>(
+    tagged('operatorRollback', async ({ ports, canary }) => (await ports.operatorRollbackRequested?.(canary)) === true),
+  ),
   runChecks: fromPromise<CheckVerdict[], PortInput>(tagged('runChecks', ({ ports, canary }) => ports.runChecks(canary))),
   applyPlan: fromPromise<void, PlanInput>(tagged('applyPlan', ({ ports, canary, plan }) => applyPlan(ports, canary, plan))),
 };

@@ -15,6 +15,8 @@ export type Effect =
   | { kind: 'scaleCanaryToZero' }
   | { kind: 'scaleCanaryUp' }
   | { kind: 'promote' }
+  /** The operator's rollback request is done: withdraw it (RolloutPorts.clearOperatorRollback). */
+  | { kind: 'clearOperatorRollback' }
   | { kind: 'writeStatus'; update: StatusUpdate }
   | { kind: 'event'; type: EventType; message: string }
   | { kind: 'alert'; severity: AlertSeverity; message: string; verdicts?: CheckVerdict[] }
@@ -50,8 +52,11 @@ export type TickAction =
   | 'Stalled'
   | 'Error';
 
-/** Why a rollback happened: failed checks, a workload past its deadline, or a rollback webhook. */
-export type RollbackCause = 'threshold' | 'deadline' | 'manual';
+/**
+ * Why a rollback happened: failed checks, a workload past its deadline, a rollback webhook, or an
+ * operator's request (`fledge abort`).
+ */
+export type RollbackCause = 'threshold' | 'deadline' | 'manual' | 'operator';
 
 /**
  * When the controller should run the next tick. `idle`: only when something changes (the target,
@@ -107,6 +112,8 @@ export interface TickContext {
   routes?: Routes;
   readiness?: Readiness;
   hooksPassed?: boolean;
+  /** Whether an operator asked for a rollback (asked only when the ports can tell). */
+  operatorRollback?: boolean;
   verdicts: CheckVerdict[];
   // Decided by this tick.
   plan: Effect[];

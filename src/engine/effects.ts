@@ -21,6 +21,8 @@ const applyEffect = async (ports: RolloutPorts, canary: Canary, effect: Effect):
       return ports.scaleCanaryUp(canary);
     case 'promote':
       return ports.promote(canary);
+    case 'clearOperatorRollback':
+      return ports.clearOperatorRollback?.(canary);
     case 'writeStatus':
       return ports.writeStatus(canary, effect.update);
     case 'event':

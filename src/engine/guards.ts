@@ -59,6 +59,16 @@ export const asksRollbackHooks = (ctx: TickContext): boolean =>
   hasHooks(ctx, 'rollback') &&
   (ctx.phase === 'Progressing' || ctx.phase === 'Waiting' || ctx.phase === 'WaitingPromotion');
 
+/**
+ * An operator's rollback request is asked in the same phases as rollback webhooks, with or without
+ * such webhooks, when the ports can answer it.
+ */
+export const asksOperatorRollback = (ctx: TickContext): boolean =>
+  ctx.ports.operatorRollbackRequested !== undefined &&
+  (ctx.phase === 'Progressing' || ctx.phase === 'Waiting' || ctx.phase === 'WaitingPromotion');
+
+export const operatorRequestedRollback = (ctx: TickContext): boolean => ctx.operatorRollback === true;
+
 export const thresholdReached = (ctx: TickContext): boolean =>
   (ctx.phase === 'Progressing' || ctx.phase === 'WaitingPromotion') &&
   ctx.failedChecks >= ctx.canary.spec.analysis.threshold;

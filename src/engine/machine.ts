@@ -27,7 +27,7 @@ const withRevision = ({ context }: { context: TickContext }) => {
   return { ports: context.ports, canary: { ...canary, status }, type: 'confirm-rollout' as const, phase };
 };
 
-type Observation = 'observeReadiness' | 'observeRevision' | 'observeRoutes' | 'observeHooks' | 'observeVerdicts';
+type Observation = 'observeReadiness' | 'observeRevision' | 'observeRoutes' | 'observeHooks' | 'observeVerdicts' | 'observeOperatorRollback';
 
 /** A step that calls one port: record what it returned, then decide in `next`; I/O errors end the tick. */
 const call = <S extends keyof typeof tickActors, I>(
@@ -113,7 +113,20 @@ export const tickMachine = tickSetup.createMachine({
         { target: 'apply', actions: { type: 'rollback', params: { cause: 'deadline' } } },
       ],
     },
-    routes: call('getRoutes', 'observeRoutes', 'routesDecide', ports),
+    routes: call('getRoutes', 'observeRoutes', 'operatorGate', ports),
+    // An operator's rollback request (`fledge abort`) is honoured before anything else of the step,
+    // even while the canary is not ready: it needs no webhook, and the routes read tell the alert
+    // how far the canary got.
+    operatorGate: {
+      always: [{ guard: 'asksOperatorRollback', target: 'operatorRollback' }, { target: 'routesDecide' }],
+    },
+    operatorRollback: call('operatorRollback', 'observeOperatorRollback', 'operatorRollbackDecide', ports),
+    operatorRollbackDecide: {
+      always: [
+        { guard: 'operatorRequestedRollback', target: 'apply', actions: { type: 'rollback', params: { cause: 'operator' } } },
+        { target: 'routesDecide' },
+      ],
+    },
     routesDecide: {
       always: [
         { guard: { type: 'phaseIs', params: { phase: 'Waiting' } }, target: 'waitingRevision' },

@@ -34,6 +34,9 @@ export const messages = {
   rollbackRequested: (c: Canary) => `Rollback check ${hookNames(c, 'rollback')} passed`,
   manualRollback: (c: Canary) => `Rolling back ${id(c)} manual webhook invoked`,
   manualRollbackAlert: () => 'Rolling back manual webhook invoked',
+  /** Fledge-only: `fledge abort` (an open rollback gate) with or without rollback webhooks. */
+  operatorRollback: (c: Canary) => `Rollback requested by operator, rolling back ${id(c)}`,
+  operatorRollbackAlert: () => 'Rolling back: rollback requested by operator',
   thresholdRollback: (c: Canary, failed: number) => `Rolling back ${id(c)} failed checks threshold reached ${failed}`,
   thresholdRollbackAlert: (failed: number) => `Failed checks threshold reached ${failed}`,
   deadlineRollback: (c: Canary, why: string) => `Rolling back ${id(c)} progress deadline exceeded ${why}`,

@@ -92,6 +92,18 @@ export interface RolloutPorts {
    * the engine only calls them when the Canary has some.
    */
   runHooks(canary: Canary, type: WebhookType, phase: CanaryPhase): Promise<boolean>;
+  /**
+   * Whether an operator asked to roll this canary back (`fledge abort`, or /rollback/open), asked
+   * with or without rollback webhooks, in the phases rollback webhooks are asked in. The controller
+   * answers from its watch cache, so asking costs no API request. Optional: without it only rollback
+   * webhooks can ask for a rollback.
+   */
+  operatorRollbackRequested?(canary: Canary): Promise<boolean>;
+  /**
+   * Withdraw the operator's request once the rollback it asked for is written, so the next revision
+   * is not rolled back too.
+   */
+  clearOperatorRollback?(canary: Canary): Promise<void>;
   writeStatus(canary: Canary, update: StatusUpdate): Promise<void>;
   recordEvent(canary: Canary, type: EventType, reason: string, message: string): void;
   alert(canary: Canary, severity: AlertSeverity, message: string, verdicts?: CheckVerdict[]): void;

@@ -13,8 +13,7 @@ import type { AlertDelivery } from '../../src/controller/alerts.js';
 import { controllerCommand } from '../../src/cli/controller.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import { ClientNodeKubeApi, kubeConfigForUrl } from '../../src/kube/client.js';
-import { readManifests } from '../../src/cli/local-cluster.js';
-import { eventually, repoRoot, startTestCluster } from './support/cluster.js';
+import { eventually, meshCrds, repoRoot, startTestCluster } from './support/cluster.js';
 import type { Rollout } from './support/rollout.js';
 import { fixtureObjects, startRollout } from './support/rollout.js';
 import { setImage, targetReady } from './support/scenario-objects.js';
@@ -156,7 +155,7 @@ describe('fledge controller alert flags', () => {
   test('--slack-url, --slack-channel, --slack-user and --cluster-name reach the messages; a bad --slack-url stops the start', async () => {
     const rx = await startReceiver();
     const c = await startTestCluster({ readyDelayMs: 20 });
-    c.cluster.applyObjects(readManifests(join(repoRoot(), 'test', 'fixtures', 'crds')));
+    c.cluster.applyObjects(meshCrds());
     const args = ['--kubeconfig', c.kubeconfig, '--port', '0', '--log-level', 'warn', '--cluster-name', 'edge-7'];
     const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'fledge.js'), 'controller', ...args, '--slack-url', `${rx.url}/flags`, '--slack-channel', 'ops', '--slack-user', 'canary-bot'], { stdio: 'ignore' });
     try {

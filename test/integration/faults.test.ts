@@ -3,16 +3,14 @@
  * each still reaches its correct final phase (healthy ones Succeeded, failing ones Failed).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../src/api/clock.js';
 import { Controller } from '../../src/controller/controller.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import { ClientNodeKubeApi, kubeConfigForUrl } from '../../src/kube/client.js';
-import { readManifests } from '../../src/cli/local-cluster.js';
 import type { TestCluster } from './support/cluster.js';
-import { eventually, repoRoot, startTestCluster } from './support/cluster.js';
+import { eventually, meshCrds, startTestCluster } from './support/cluster.js';
 import type { PrometheusFake } from './support/prometheus-fake.js';
 import { startPrometheusFake } from './support/prometheus-fake.js';
 import { fixtureObjects } from './support/rollout.js';
@@ -54,7 +52,7 @@ describe('rollouts under API faults', () => {
   let kube: ClientNodeKubeApi;
   before(async () => {
     c = await startTestCluster({ readyDelayMs: 20, faultRate: 0.05, faultSeed: 7 });
-    c.cluster.applyObjects(readManifests(join(repoRoot(), 'test', 'fixtures', 'crds')));
+    c.cluster.applyObjects(meshCrds());
     prometheus = await startPrometheusFake(100);
     prometheus.rule(/destination_workload=~"bad-/, 50);
     const kubeConfig = kubeConfigForUrl(c.cluster.url);

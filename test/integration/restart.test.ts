@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { KubeObject } from '../../src/kube/api.js';
 import { ClientNodeKubeApi, kubeConfigForUrl } from '../../src/kube/client.js';
-import { readManifests } from '../../src/cli/local-cluster.js';
 import type { TestCluster } from './support/cluster.js';
-import { eventually, repoRoot, startTestCluster } from './support/cluster.js';
+import { eventually, meshCrds, repoRoot, startTestCluster } from './support/cluster.js';
 import type { PrometheusFake } from './support/prometheus-fake.js';
 import { startPrometheusFake } from './support/prometheus-fake.js';
 import { fixtureObjects } from './support/rollout.js';
@@ -36,7 +35,7 @@ describe('controller restarts', () => {
   let kube: ClientNodeKubeApi;
   before(async () => {
     c = await startTestCluster({ readyDelayMs: 20 });
-    c.cluster.applyObjects(readManifests(join(repoRoot(), 'test', 'fixtures', 'crds')));
+    c.cluster.applyObjects(meshCrds());
     prometheus = await startPrometheusFake(100);
     kube = new ClientNodeKubeApi(kubeConfigForUrl(c.cluster.url));
   });

@@ -68,6 +68,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- with .Values.eventWebhook }}
 - {{ printf "--event-webhook=%s" . | quote }}
 {{- end }}
+{{- if .Values.reconciler.enabled }}
+- "--enable-reconciler"
+- "--reconciler-work-dir=/tmp/reconciler"
+{{- end }}
 {{- with .Values.minAnalysisInterval }}
 - {{ printf "--min-analysis-interval=%s" . | quote }}
 {{- end }}

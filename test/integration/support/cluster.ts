@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startLocalCluster } from '../../../src/localcluster/cluster.js';
 import type { LocalCluster, LocalClusterOptions } from '../../../src/localcluster/cluster.js';
 import { readManifests } from '../../../src/cli/local-cluster.js';
+import type { KubeObject } from '../../../src/localcluster/types.js';
 
 export interface RunResult {
   code: number;
@@ -41,6 +42,12 @@ export const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv, input?:
   });
 
 export const repoRoot = (): string => process.cwd();
+
+/** Every mesh CRD the tests use: test/fixtures/crds plus the Istio ones the demo ships in examples/crds. */
+export const meshCrds = (): KubeObject[] => [
+  ...readManifests(join(repoRoot(), 'test', 'fixtures', 'crds')),
+  ...readManifests(join(repoRoot(), 'examples', 'crds')),
+];
 
 export const startTestCluster = async (opts: LocalClusterOptions & { crds?: boolean } = {}): Promise<TestCluster> => {
   const cluster = await startLocalCluster({ readyDelayMs: 50, bookmarkIntervalMs: 200, ...opts });

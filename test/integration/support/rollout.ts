@@ -11,10 +11,9 @@ import { Controller } from '../../../src/controller/controller.js';
 import type { ControllerOptions } from '../../../src/controller/controller.js';
 import type { KubeObject } from '../../../src/kube/api.js';
 import { ClientNodeKubeApi, kubeConfigForUrl } from '../../../src/kube/client.js';
-import { readManifests } from '../../../src/cli/local-cluster.js';
 import type { KubeObject as StoredObject } from '../../../src/localcluster/types.js';
 import type { TestCluster } from './cluster.js';
-import { eventually, repoRoot, startTestCluster } from './cluster.js';
+import { eventually, meshCrds, repoRoot, startTestCluster } from './cluster.js';
 import { ManualClock } from './manual-clock.js';
 import type { PrometheusFake } from './prometheus-fake.js';
 import { startPrometheusFake } from './prometheus-fake.js';
@@ -42,7 +41,7 @@ export const fixtureObjects = (name: string): KubeObject[] =>
 
 export const startRollout = async (opts: Partial<ControllerOptions> = {}): Promise<Rollout> => {
   const c = await startTestCluster({ readyDelayMs: 20 });
-  c.cluster.applyObjects(readManifests(join(repoRoot(), 'test', 'fixtures', 'crds')));
+  c.cluster.applyObjects(meshCrds());
   const prometheus = await startPrometheusFake(100);
   const clock = new ManualClock();
   const kubeConfig = kubeConfigForUrl(c.cluster.url);
