@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../kube/api.js';
-import { plain } from '../kube/api.js';
+import { RawObjectApi } from '../kube/client.js';
 
 export interface WatchedKind {
   apiVersion: string;
@@ -52,16 +52,16 @@ export class InformerCache {
 
   /** Start every informer; resolves once each has listed (the caches are synced). */
   async start(onChange: ChangeHandler): Promise<void> {
-    const objects = this.config.makeApiClient(k8s.KubernetesObjectApi);
+    const objects = this.config.makeApiClient(RawObjectApi);
     await Promise.all(
       this.kinds.map(async (w) => {
-        // Normalised once here (watch events are plain JSON already), not on every cache read.
+        // Lists arrive as plain JSON, like watch events (RawObjectApi skips client-node's models).
         let listed = false;
         let synced = false;
         const list = async (): Promise<k8s.KubernetesListObject<k8s.KubernetesObject>> => {
           const res = (await objects.list(w.apiVersion, w.kind, this.namespace)) as k8s.KubernetesListObject<k8s.KubernetesObject>;
           listed = true;
-          return { ...res, items: res.items.map((i) => plain(i)) };
+          return res;
         };
         const informer = k8s.makeInformer(this.config, pathOf(w, this.namespace), list);
         const emit = (change: ChangeKind) => (o: k8s.KubernetesObject) => onChange(w, change, this.complete(w, o));

@@ -1,7 +1,7 @@
 /** KubeApi over @kubernetes/client-node's generic KubernetesObjectApi (discovery-driven, any kind). */
 import * as k8s from '@kubernetes/client-node';
 import type { KubeApi, KubeObject, ObjectRef } from './api.js';
-import { KubeApiError, plain, refOf } from './api.js';
+import { KubeApiError, refOf } from './api.js';
 
 export const FIELD_MANAGER = 'fledge';
 
@@ -40,11 +40,23 @@ export const kubeConfigForUrl = (server: string): k8s.KubeConfig => {
 };
 
 /** The generic object API, with its discovery lookup made reachable (it is protected upstream). */
-class ObjectApi extends k8s.KubernetesObjectApi {
+/**
+ * The generic object API, answering with the JSON as the server sent it. client-node would turn each
+ * response into typed model instances (with Date fields) that Fledge then had to turn back into plain
+ * JSON: two conversions of every object, ~11% of the controller's CPU in bench/fleet. Discovery keeps the
+ * typed path; it is read once per API version.
+ */
+export class RawObjectApi extends k8s.KubernetesObjectApi {
   resourceOf(apiVersion: string, kind: string): Promise<k8s.V1APIResource | undefined> {
     return this.resource(apiVersion, kind);
   }
+
+  protected override async processResponse<T extends k8s.KubernetesObject>(response: k8s.ResponseContext, type?: string): Promise<T> {
+    if (type === 'V1APIResourceList' || response.httpStatusCode < 200 || response.httpStatusCode > 299) return super.processResponse<T>(response, type);
+    return JSON.parse(await response.body.text()) as T;
+  }
 }
+
 
 /**
  * API groups served by Kubernetes itself. Objects of any other group are custom resources and go
@@ -74,11 +86,11 @@ export interface ServerSideApplyOptions {
 }
 
 export class ClientNodeKubeApi implements KubeApi {
-  private readonly objects: ObjectApi;
+  private readonly objects: RawObjectApi;
   private readonly custom: k8s.CustomObjectsApi;
 
   constructor(readonly config: k8s.KubeConfig) {
-    this.objects = config.makeApiClient(ObjectApi);
+    this.objects = config.makeApiClient(RawObjectApi);
     this.custom = config.makeApiClient(k8s.CustomObjectsApi);
   }
 
@@ -102,7 +114,7 @@ export class ClientNodeKubeApi implements KubeApi {
         const p = { ...this.customParams(t, ref.namespace), name: ref.name };
         return (t.namespaced ? await this.custom.getNamespacedCustomObject(p) : await this.custom.getClusterCustomObject(p)) as KubeObject;
       }
-      return plain((await this.objects.read(spec(ref))) as unknown as KubeObject);
+      return (await this.objects.read(spec(ref)) as unknown as KubeObject);
     } catch (e) {
       const err = toError(e);
       if (err instanceof KubeApiError && err.status === 404) return undefined;
@@ -121,7 +133,7 @@ export class ClientNodeKubeApi implements KubeApi {
         return res.items.map((i) => ({ ...i, apiVersion, kind }));
       }
       const res = await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
-      return res.items.map((i) => ({ ...plain(i as unknown as KubeObject), apiVersion, kind }));
+      return res.items.map((i) => ({ ...(i as unknown as KubeObject), apiVersion, kind }));
     } catch (e) {
       throw toError(e);
     }
@@ -134,7 +146,7 @@ export class ClientNodeKubeApi implements KubeApi {
         const p = { ...this.customParams(t, obj.metadata.namespace), body: obj, fieldManager: FIELD_MANAGER };
         return (t.namespaced ? await this.custom.createNamespacedCustomObject(p) : await this.custom.createClusterCustomObject(p)) as KubeObject;
       }
-      return plain((await this.objects.create(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject);
+      return (await this.objects.create(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -147,7 +159,7 @@ export class ClientNodeKubeApi implements KubeApi {
         const p = { ...this.customParams(t, obj.metadata.namespace), name: obj.metadata.name, body: obj, fieldManager: FIELD_MANAGER };
         return (t.namespaced ? await this.custom.replaceNamespacedCustomObject(p) : await this.custom.replaceClusterCustomObject(p)) as KubeObject;
       }
-      return plain((await this.objects.replace(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER)) as unknown as KubeObject);
+      return (await this.objects.replace(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -165,7 +177,7 @@ export class ClientNodeKubeApi implements KubeApi {
       const t = await this.customTarget(ref.apiVersion, ref.kind);
       if (t) return await this.customPatch(t, ref, patch, k8s.PatchStrategy.MergePatch, { fieldManager: FIELD_MANAGER });
       const body = { ...patch, ...spec(ref), metadata: { ...((patch.metadata as object) ?? {}), ...spec(ref).metadata } };
-      return plain((await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as unknown as KubeObject);
+      return (await this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
@@ -182,7 +194,7 @@ export class ClientNodeKubeApi implements KubeApi {
       const result = resource.namespaced
         ? await this.custom.patchNamespacedCustomObjectStatus({ group, version, namespace: ref.namespace ?? 'default', plural: resource.name, name: ref.name, body, fieldManager: FIELD_MANAGER }, options)
         : await this.custom.patchClusterCustomObjectStatus({ group, version, plural: resource.name, name: ref.name, body, fieldManager: FIELD_MANAGER }, options);
-      return plain(result as KubeObject);
+      return result as KubeObject;
     } catch (e) {
       throw toError(e);
     }
@@ -210,7 +222,7 @@ export class ClientNodeKubeApi implements KubeApi {
           ...(opts.force !== undefined ? { force: opts.force } : {}),
         });
       }
-      return plain((await this.objects.patch(clean as k8s.KubernetesObject, undefined, dryRun, opts.fieldManager, opts.force, k8s.PatchStrategy.ServerSideApply)) as unknown as KubeObject);
+      return (await this.objects.patch(clean as k8s.KubernetesObject, undefined, dryRun, opts.fieldManager, opts.force, k8s.PatchStrategy.ServerSideApply) as unknown as KubeObject);
     } catch (e) {
       throw toError(e);
     }
