@@ -60,7 +60,7 @@ const run = async (plan: FleetPlan, cpuProfileDir: string | undefined): Promise<
   const killController = (): void => controller?.killNow();
   process.once('exit', killController);
   try {
-    const crds = ['--crds', join(ROOT, 'crds'), '--crds', join(ROOT, 'test', 'fixtures', 'crds')];
+    const crds = ['--crds', join(ROOT, 'crds'), '--crds', join(ROOT, 'examples', 'crds')];
     server = await startServerProcess({ args: crds, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
     const kubeconfigFile = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigFile, kubeconfigFor(server.url));
