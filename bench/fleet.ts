@@ -10,6 +10,7 @@
  * Loopback only, each phase with its own timeout and the whole run with a budget; every child is
  * killed on the way out. Prints a table, then one JSON line; exits 1 on any failure.
  * `--cpu-prof DIR` writes V8 CPU profiles of the controller and the cluster to DIR.
+ * `--controller-node-arg ARG` (repeatable) passes ARG to the controller's node, e.g. `--max-old-space-size=160`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -49,8 +50,8 @@ const planFor = (quick: boolean): FleetPlan => ({
   initTimeoutMs: quick ? 90_000 : 300_000,
 });
 
-const run = async (plan: FleetPlan, cpuProfileDir: string | undefined): Promise<void> => {
-  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+const run = async (plan: FleetPlan, cpuProfileDir: string | undefined, controllerNodeArgs: string[]): Promise<void> => {
+  const profile = [...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []), ...controllerNodeArgs];
   const dir = mkdtempSync(join(tmpdir(), 'fledge-fleet-'));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   let server: ServerProcess | undefined;
@@ -120,7 +121,7 @@ const run = async (plan: FleetPlan, cpuProfileDir: string | undefined): Promise<
 };
 
 const main = async (): Promise<number> => {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, 'controller-node-arg': { type: 'string', multiple: true } }, strict: true });
   const budget = setTimeout(() => {
     // The exit handler kills the controller; the cluster child exits when its IPC channel closes.
     console.error(`fleet benchmark exceeded its ${TIME_BUDGET_MS / 1000} s budget`);
@@ -134,7 +135,7 @@ const main = async (): Promise<number> => {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    await run(planFor(values.quick), values['cpu-prof']);
+    await run(planFor(values.quick), values['cpu-prof'], values['controller-node-arg'] ?? []);
     return 0;
   } catch (e) {
     console.error(`fleet benchmark failed: ${e instanceof Error ? e.message : String(e)}`);

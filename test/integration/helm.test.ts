@@ -26,6 +26,8 @@ describe('helm 4 with the fledge chart', () => {
     assert.match(r.stdout, /kind: Deployment/);
     assert.match(r.stdout, /--mesh-provider=istio/);
     assert.match(r.stdout, /kind: ClusterRole\b/);
+    // The heap cap that keeps 1,000 canaries inside the default 256Mi limit (bench/README.md, fleet).
+    assert.match(r.stdout, /name: NODE_OPTIONS\s+value: "--max-old-space-size=160"/);
   });
 
   test('helm install creates the CRDs and the objects, and --wait sees them ready', async () => {
