@@ -273,3 +273,19 @@ export const enableKeepAlive = (kc: k8s.KubeConfig): k8s.KubeConfig => {
   };
   return kc;
 };
+
+/**
+ * A copy of `kc` whose current user impersonates `user`; client-node sends it as `Impersonate-User`, and
+ * the API server then authorises every request as that user (the service account's RBAC applies).
+ */
+export const impersonatingConfig = (kc: k8s.KubeConfig, user: string): k8s.KubeConfig => {
+  const current = kc.getCurrentUser()?.name;
+  const copy = new k8s.KubeConfig();
+  copy.loadFromOptions({
+    clusters: kc.clusters,
+    users: kc.users.map((u) => (u.name === current ? { ...u, impersonateUser: user } : u)),
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return enableKeepAlive(copy);
+};

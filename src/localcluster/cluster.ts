@@ -47,8 +47,11 @@ export interface LocalCluster {
   applyObjects(objects: KubeObject[]): KubeObject[];
   /** End every open watch stream, as an API server restart or a load balancer would. */
   dropWatches(): number;
-  /** Requests served so far by verb (GET, LIST is a GET too, WATCH, POST, PUT, PATCH, DELETE) and faults injected. */
-  requestStats(): { counts: Record<string, number>; injectedFaults: number };
+  /**
+   * Requests served so far by verb (GET, LIST is a GET too, WATCH, POST, PUT, PATCH, DELETE; dry runs as
+   * `PATCH-DRYRUN` ...), faults injected, and requests per impersonated user (recorded, not authorised).
+   */
+  requestStats(): { counts: Record<string, number>; injectedFaults: number; impersonated: Record<string, number> };
   close(): Promise<void>;
 }
 
@@ -119,7 +122,7 @@ export const startLocalCluster = async (opts: LocalClusterOptions = {}): Promise
       });
     },
     requestStats() {
-      return { counts: { ...gate.counts }, injectedFaults: gate.injected };
+      return { counts: { ...gate.counts }, injectedFaults: gate.injected, impersonated: { ...gate.impersonated } };
     },
     dropWatches() {
       const n = openWatches.size;

@@ -5,7 +5,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
-import { ClientNodeKubeApi } from '../kube/client.js';
+import { ClientNodeKubeApi, impersonatingConfig } from '../kube/client.js';
 import { buildDocuments } from './build.js';
 import { createRunCommand } from './exec.js';
 import { healthOf } from './health.js';
@@ -43,9 +43,17 @@ export const substitution: Pick<KustomizationDeps, 'substitute' | 'substituteTex
 
 export const createReconciler = (opts: CreateReconcilerOptions): Reconciler => {
   const run = createRunCommand(opts.env);
+  const asServiceAccount = new Map<string, ClientNodeKubeApi>();
+  const impersonating = ({ namespace, name }: { namespace: string; name: string }): ClientNodeKubeApi => {
+    const user = `system:serviceaccount:${namespace}:${name}`;
+    let client = asServiceAccount.get(user);
+    if (!client) asServiceAccount.set(user, (client = new ClientNodeKubeApi(impersonatingConfig(opts.config, user))));
+    return client;
+  };
   return new Reconciler({
     config: opts.config,
     client: new ClientNodeKubeApi(opts.config),
+    impersonating,
     clock: opts.clock,
     log: opts.log,
     run,

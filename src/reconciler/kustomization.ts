@@ -30,7 +30,13 @@ export interface Artifact {
 export type HealthStatus = 'Current' | 'InProgress' | 'Failed';
 
 export interface KustomizationDeps {
+  /** The reconciler's own identity: the Kustomization's status and its dependencies. */
   client: ApplyClient & Pick<KubeApi, 'patchStatus'>;
+  /**
+   * What the build touches (apply, prune, health, substituteFrom) goes through this one: the
+   * reconciler's client, or one impersonating `spec.serviceAccountName` (Flux's multi-tenancy lockdown).
+   */
+  objects?: ApplyClient;
   clock: Clock;
   fieldManager: string;
   /** The source's latest artifact, or undefined when it has none yet. */
@@ -101,9 +107,9 @@ const withOwnerLabels = (objects: KubeObject[], labels: Record<string, string>):
   objects.map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), ...labels } } }));
 
 /** The build of an artifact as it will be applied: patched, substituted and labelled as ours. */
-export const prepareObjects = async (k: Kustomization, artifact: Artifact, deps: Pick<KustomizationDeps, 'build' | 'substitute' | 'substituteText' | 'client'>): Promise<KubeObject[]> => {
+export const prepareObjects = async (k: Kustomization, artifact: Artifact, deps: Pick<KustomizationDeps, 'build' | 'substitute' | 'substituteText' | 'client' | 'objects'>): Promise<KubeObject[]> => {
   const documents = await deps.build(artifact, k.spec.path);
-  const vars = await variables(k, deps.client);
+  const vars = await variables(k, deps.objects ?? deps.client);
   // Variables are substituted into the YAML as written, before patching, and into the patches' own
   // text, so each value takes the type its author's quoting gives it (`"${port}"` stays a string,
   // `replicas: ${count}` becomes a number) whether it sits in a manifest or in a patch.
@@ -119,7 +125,7 @@ const waitHealthy = async (refs: ObjectRef[], k: Kustomization, deps: Kustomizat
   for (;;) {
     const pending: string[] = [];
     for (const ref of refs) {
-      const live = await deps.client.get(ref);
+      const live = await (deps.objects ?? deps.client).get(ref);
       const subject = describe(ref);
       if (!live) {
         pending.push(`${subject} not found`);
@@ -173,7 +179,8 @@ export const reconcileKustomization = async (raw: KubeObject, k: Kustomization, 
     }
     conditions = withCondition(conditions, { type: 'Reconciling', status: 'True', reason: 'Progressing', message: `Reconciliation in progress for revision ${artifact.revision}`, observedGeneration: gen }, deps.clock.now());
     const objects = await prepareObjects(k, artifact, deps);
-    changes = await applyStaged(deps.client, objects, {
+    const cluster = deps.objects ?? deps.client;
+    changes = await applyStaged(cluster, objects, {
       fieldManager: deps.fieldManager,
       force: k.spec.force,
       defaultNamespace: k.metadata.namespace,
@@ -182,7 +189,7 @@ export const reconcileKustomization = async (raw: KubeObject, k: Kustomization, 
       establishTimeoutMs: k.spec.timeout.ms,
     });
     const inventory = changes.map((c) => c.entry);
-    if (k.spec.prune) changes.push(...(await prune(deps.client, previous, inventory, { ownerLabels: ownerLabels(k) })));
+    if (k.spec.prune) changes.push(...(await prune(cluster, previous, inventory, { ownerLabels: ownerLabels(k) })));
     // A changed inventory is saved before the health wait: what was applied is in the cluster either way,
     // and a later prune must know it even if this revision never turns healthy.
     if (!isDeepStrictEqual(previous, inventory)) await writeStatus({ lastAttemptedRevision: artifact.revision, inventory: { entries: inventory } });

@@ -34,6 +34,8 @@ export const RECONCILER_FIELD_MANAGER = 'fledge-reconciler';
 export interface ReconcilerOptions {
   config: k8s.KubeConfig;
   client: ApplyClient & Pick<KubeApi, 'patchStatus' | 'create'>;
+  /** A client acting as a service account (Impersonate-User), for Kustomizations that name one. */
+  impersonating?(serviceAccount: { namespace: string; name: string }): ApplyClient;
   clock: Clock;
   log: Logger;
   run: RunCommand;
@@ -153,6 +155,9 @@ export class Reconciler {
       client: this.opts.client,
       clock: this.opts.clock,
       fieldManager: RECONCILER_FIELD_MANAGER,
+      ...(k.spec.serviceAccountName && this.opts.impersonating
+        ? { objects: this.opts.impersonating({ namespace: k.metadata.namespace, name: k.spec.serviceAccountName }) }
+        : {}),
       artifact: (ref) => this.artifacts.get(ref),
       build: this.opts.build,
       substitute: this.opts.substitute,

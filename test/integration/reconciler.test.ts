@@ -5,10 +5,9 @@
  * the engine's `reconcile: disabled` contract are pinned here.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../src/api/clock.js';
@@ -19,35 +18,7 @@ import type { Reconciler } from '../../src/reconciler/index.js';
 import type { Outcome } from '../../src/reconciler/kustomization.js';
 import type { TestCluster } from './support/cluster.js';
 import { eventually, repoRoot, startTestCluster } from './support/cluster.js';
-
-const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 't@example.com' };
-
-/** A bare origin and a working clone; `commit` writes files (null deletes) and pushes, returning the SHA. */
-const gitRepo = (root: string) => {
-  const origin = join(root, 'origin.git');
-  const work = join(root, 'work');
-  const git = (args: string[], cwd = work) => execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV, HOME: root }, encoding: 'utf8' }).trim();
-  git(['init', '-q', '--bare', '-b', 'main', origin], root);
-  git(['init', '-q', '-b', 'main', work], root);
-  git(['remote', 'add', 'origin', origin]);
-  return {
-    url: `file://${origin}`,
-    commit(files: Record<string, string | null>, message: string): string {
-      for (const [path, content] of Object.entries(files)) {
-        const full = join(work, path);
-        if (content === null) rmSync(full, { force: true });
-        else {
-          mkdirSync(dirname(full), { recursive: true });
-          writeFileSync(full, content);
-        }
-      }
-      git(['add', '-A']);
-      git(['commit', '-q', '--allow-empty', '-m', message]);
-      git(['push', '-q', 'origin', 'main']);
-      return git(['rev-parse', 'HEAD']);
-    },
-  };
-};
+import { gitRepo } from './support/git-repo.js';
 
 const configMap = (name: string, data: Record<string, string>, annotations: Record<string, string> = {}) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  annotations: ${JSON.stringify(annotations)}\ndata: ${JSON.stringify(data)}\n`;

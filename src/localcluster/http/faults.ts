@@ -31,6 +31,8 @@ export const verbOf = (req: IncomingMessage): string => {
 export class RequestGate {
   private readonly random: () => number;
   readonly counts: Record<string, number> = {};
+  /** Requests per impersonated user (`Impersonate-User`); RBAC is not enforced, only recorded. */
+  readonly impersonated: Record<string, number> = {};
   injected = 0;
 
   constructor(
@@ -46,6 +48,8 @@ export class RequestGate {
   admit(req: IncomingMessage, res: ServerResponse): boolean {
     const verb = verbOf(req);
     this.counts[verb] = (this.counts[verb] ?? 0) + 1;
+    const user = req.headers['impersonate-user'];
+    if (typeof user === 'string') this.impersonated[user] = (this.impersonated[user] ?? 0) + 1;
     if (this.rate === 0 || req.url?.startsWith('/healthz') || req.url?.startsWith('/readyz')) return false;
     if (this.random() >= this.rate) return false;
     this.injected += 1;
