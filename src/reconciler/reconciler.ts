@@ -17,7 +17,8 @@ import type { ApplyClient } from './apply.js';
 import type { KubeApi } from '../kube/api.js';
 import type { RunCommand } from './exec.js';
 import type { HealthStatus, KustomizationDeps, Outcome } from './kustomization.js';
-import { reconcileKustomization, stalledStatus } from './kustomization.js';
+import { inventoryOf, reconcileKustomization, stalledStatus } from './kustomization.js';
+import { prune } from './apply.js';
 import { ArtifactStore, reconcileSource } from './sources.js';
 import type { Kustomization, Source } from './types.js';
 import { GIT_REPOSITORY_API, KUSTOMIZATION_API, LOCAL_DIRECTORY_API, REQUESTED_AT, parseGitRepository, parseKustomization, parseLocalDirectory } from './types.js';
@@ -33,7 +34,7 @@ export const RECONCILER_FIELD_MANAGER = 'fledge-reconciler';
 
 export interface ReconcilerOptions {
   config: k8s.KubeConfig;
-  client: ApplyClient & Pick<KubeApi, 'patchStatus' | 'create'>;
+  client: ApplyClient & Pick<KubeApi, 'patchStatus' | 'create' | 'mergePatch'>;
   /** A client acting as a service account (Impersonate-User), for Kustomizations that name one. */
   impersonating?(serviceAccount: { namespace: string; name: string }): ApplyClient;
   clock: Clock;
@@ -55,7 +56,11 @@ export interface ReconcilerOptions {
 }
 
 const keyOf = (kind: string, namespace: string, name: string): string => `${kind}/${namespace}/${name}`;
-const triggerOf = (o: KubeObject): string => `${o.metadata.generation ?? 0}|${o.metadata.annotations?.[REQUESTED_AT] ?? ''}`;
+const triggerOf = (o: KubeObject): string =>
+  `${o.metadata.generation ?? 0}|${o.metadata.annotations?.[REQUESTED_AT] ?? ''}|${o.metadata.deletionTimestamp ?? ''}`;
+
+/** Flux's finalizer: a Kustomization with prune enabled deletes what it applied when it is deleted. */
+export const KUSTOMIZATION_FINALIZER = 'finalizers.fluxcd.io';
 
 export class Reconciler {
   private readonly cache: InformerCache;
@@ -142,6 +147,7 @@ export class Reconciler {
   }
 
   private async kustomization(key: string, raw: KubeObject): Promise<void> {
+    if (raw.metadata.deletionTimestamp) return this.finalizeKustomization(key, raw);
     let k: Kustomization;
     try {
       k = parseKustomization(raw);
@@ -151,6 +157,10 @@ export class Reconciler {
       return;
     }
     if (k.spec.suspend) return;
+    const finalizers = raw.metadata.finalizers ?? [];
+    if (!finalizers.includes(KUSTOMIZATION_FINALIZER)) {
+      await this.opts.client.mergePatch(refOf(raw), { metadata: { finalizers: [...finalizers, KUSTOMIZATION_FINALIZER] } });
+    }
     const outcome = await reconcileKustomization(raw, k, {
       client: this.opts.client,
       clock: this.opts.clock,
@@ -178,6 +188,24 @@ export class Reconciler {
       }
     }
     this.schedule(key, outcome.requeueAfterMs);
+  }
+
+  /**
+   * A deleted Kustomization: with prune enabled (and not suspended, as in Flux), what its inventory holds
+   * is deleted first, under the same ownership rules as a prune; then the finalizer is released.
+   */
+  private async finalizeKustomization(key: string, raw: KubeObject): Promise<void> {
+    const finalizers = raw.metadata.finalizers ?? [];
+    if (!finalizers.includes(KUSTOMIZATION_FINALIZER)) return;
+    const spec = (raw.spec ?? {}) as { prune?: boolean; suspend?: boolean; serviceAccountName?: string };
+    const namespace = raw.metadata.namespace ?? 'default';
+    if (spec.prune === true && spec.suspend !== true) {
+      const objects = spec.serviceAccountName && this.opts.impersonating ? this.opts.impersonating({ namespace, name: spec.serviceAccountName }) : this.opts.client;
+      const owner = { 'kustomize.toolkit.fluxcd.io/name': raw.metadata.name, 'kustomize.toolkit.fluxcd.io/namespace': namespace };
+      const deleted = await prune(objects, inventoryOf(raw), [], { ownerLabels: owner });
+      this.opts.log.info({ kustomization: key, deleted: deleted.map((d) => d.subject) }, 'Kustomization deleted; its objects were pruned');
+    }
+    await this.opts.client.mergePatch(refOf(raw), { metadata: { finalizers: finalizers.filter((f) => f !== KUSTOMIZATION_FINALIZER) } });
   }
 
   /** One event per reconciliation that changed something or failed, listing each object's fate. */

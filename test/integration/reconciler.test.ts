@@ -160,6 +160,15 @@ describe('reconciler against the local cluster and a real Git repository', () =>
     assert.ok(await cm('top-config'));
   });
 
+  test('deleting a Kustomization with prune deletes what it applied, then the Kustomization goes', async () => {
+    assert.ok(await cm('top-config'));
+    assert.deepEqual((await kube.get(ks('top')))?.metadata.finalizers, ['finalizers.fluxcd.io']);
+    await kube.delete(ks('top'));
+    await eventually(async () => (await kube.get(ks('top'))) === undefined, 'the Kustomization released and gone');
+    assert.equal(await cm('top-config'), undefined, 'its ConfigMap was pruned');
+    assert.ok(await cm('base-config'), "another Kustomization's objects stay");
+  });
+
   test('an invalid Kustomization is Stalled with the field named, and the others carry on', async () => {
     await kube.create({ ...ks('broken'), metadata: { name: 'broken', namespace: 'default' }, spec: { interval: '1m', path: '../outside', prune: true, sourceRef: { kind: 'OCIRepository', name: 'x' } } } as KubeObject);
     const s = await until('broken', (st) => st.conditions?.some((x) => x.type === 'Stalled') ?? false, 'broken stalled');
