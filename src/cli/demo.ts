@@ -22,7 +22,8 @@ v2 (20% errors) is committed and rolled back with a Slack alert; v3 is committed
 Example:
   npm start            # the same as: npx fledge demo
 
-Exit codes: 0 the story ran as expected, 1 it did not (see the summary), 2 something could not start.`;
+Exit codes: 0 the story ran as expected, 1 it did not (see the summary), 2 something could not start,
+130 interrupted (Ctrl-C); every process the demo started is stopped in all cases.`;
 
 // Compiled to dist/src/cli: the package root is three levels up.
 const packageRoot = (): string => join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -59,6 +60,7 @@ export const demoCommand: Command = {
     process.once('SIGTERM', stop);
     try {
       const summary = await runDemo({ root, env, view, keep: values.keep, stopSignal, analysisInterval: values.interval });
+      if (summary.interrupted) return 130;
       return summary.ok ? 0 : 1;
     } catch (e) {
       console.error(`fledge demo: ${(e as Error).message}`);

@@ -39,6 +39,8 @@ export interface DemoOptions {
 
 export interface DemoSummary {
   ok: boolean;
+  /** Stopped by Ctrl-C (SIGINT/SIGTERM) before the story ended; everything started was stopped. */
+  interrupted?: boolean;
   seconds: number;
   v2: { phase: string; alerts: string[] };
   v3: { phase: string; weights: number[]; primaryImage: string };
@@ -104,6 +106,7 @@ export const runDemo = async (opts: DemoOptions): Promise<DemoSummary> => {
     cleanups.push(() => traffic.stop());
     const prometheus: RealPrometheus = await startPrometheus({ targets: [metrics.target], scrapeIntervalSeconds: 1 });
     summary.prometheusPid = prometheus.pid;
+    view.process('prometheus', prometheus.pid, prometheus.url);
     cleanups.push(() => prometheus.stop());
 
     view.step('Creating a Git repository from examples/podinfo and starting the reconciler');
@@ -193,6 +196,7 @@ export const runDemo = async (opts: DemoOptions): Promise<DemoSummary> => {
   } catch (e) {
     if (e instanceof Interrupted) {
       view.step('Interrupted; stopping everything');
+      summary.interrupted = true;
       return summary;
     }
     throw e;

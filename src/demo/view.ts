@@ -11,6 +11,7 @@ import { formatSlackMessage } from './slack-receiver.js';
 
 export type DemoEvent =
   | { type: 'step'; message: string }
+  | { type: 'process'; part: string; pid: number; url: string }
   | { type: 'commit'; version: string; sha: string; message: string }
   | { type: 'reconciled'; kustomization: string; ready: boolean; revision: string; message: string }
   | { type: 'canary'; name: string; phase: string; weight: number; failedChecks: number; threshold?: number }
@@ -20,6 +21,8 @@ export type DemoEvent =
 
 export interface DemoView {
   step(message: string): void;
+  /** A process the demo started (it is stopped before the demo exits, Ctrl-C included). */
+  process(part: string, pid: number, url: string): void;
   commit(version: string, sha: string, message: string): void;
   reconciled(kustomization: string, ready: boolean, revision: string, message: string): void;
   canary(obj: KubeObject): void;
@@ -45,6 +48,7 @@ export const jsonView = (write: (line: string) => void, now: () => number = Date
   const out = (e: DemoEvent) => write(JSON.stringify({ t: Math.round((now() - start) / 100) / 10, ...e }));
   return {
     step: (message) => out({ type: 'step', message }),
+    process: (part, pid, url) => out({ type: 'process', part, pid, url }),
     commit: (version, sha, message) => out({ type: 'commit', version, sha, message }),
     reconciled: (kustomization, ready, revision, message) => out({ type: 'reconciled', kustomization, ready, revision, message }),
     canary: canaryChanges(out),
@@ -71,6 +75,7 @@ export const humanView = (write: (line: string) => void, now: () => number = Dat
   };
   return {
     step: (message) => write(`\n▶ ${message}`),
+    process: (part, pid, url) => line(`${part} running at ${url} (pid ${pid})`),
     commit: (version, sha, message) => line(`git   commit ${sha}  ${version}: ${message}`),
     reconciled: (k, ready, revision, message) => {
       if (!ready || !/\b(created|configured|deleted)\b/.test(message)) {

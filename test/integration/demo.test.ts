@@ -68,3 +68,31 @@ test('fledge demo --json: v2 is rolled back with one alert naming the failing me
   assert.deepEqual(v3Weights, [10, 20, 30, 40, 50]);
   assert.equal(isAlive(summary.prometheusPid), false, 'Prometheus was stopped');
 });
+
+test('fledge demo: Ctrl-C in the middle stops every process it started and exits 130', { timeout: 300_000 }, async () => {
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'fledge.js'), 'demo', '--json'], {
+    env: { ...process.env, PATH: `${join(repoRoot(), '.tools', 'bin')}:${process.env.PATH ?? ''}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let prometheusPid: number | undefined;
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+      prometheusPid ??= lines.find((l) => l.type === 'process' && l.part === 'prometheus')?.pid as number | undefined;
+      // Interrupt once the controller runs and v1 is being delivered: every part is up.
+      if (prometheusPid && lines.some((l) => l.type === 'commit' && l.version === 'v1') && lines.some((l) => l.type === 'step' && String(l.message).includes('controller'))) resolve();
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    void closed.then(() => reject(new Error(`the demo ended before it could be interrupted:\n${stderr}\n${stdout}`)));
+  });
+  assert.ok(prometheusPid && isAlive(prometheusPid), 'Prometheus runs while the demo does');
+  child.kill('SIGINT');
+  const code = await closed;
+  assert.equal(code, 130, stderr);
+  assert.equal(isAlive(prometheusPid), false, 'Prometheus was stopped by the interrupt');
+  assert.match(stdout, /"Interrupted; stopping everything"/);
+});
