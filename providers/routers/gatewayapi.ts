@@ -134,7 +134,15 @@ class GatewayApiRouter implements Router {
   readonly name = 'gatewayapi';
   readonly capabilities = GATEWAYAPI_CAPABILITIES;
 
-  constructor(private readonly kube: KubeApi) {}
+  constructor(
+    private readonly kube: KubeApi,
+    /** `gatewayapi:v1beta1` when --mesh-provider asked for it; spec.provider, when set, wins. */
+    private readonly routerName?: string,
+  ) {}
+
+  private versionOf(canary: Canary) {
+    return gatewayApiVersionOf(canary.spec.provider ?? this.routerName);
+  }
 
   async reconcile(canary: Canary): Promise<void> {
     const problems = gatewayApiProblems(canary);
@@ -144,11 +152,11 @@ class GatewayApiRouter implements Router {
     if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
     const live = await this.kube.get(this.ref(canary));
     if (!live) {
-      await this.kube.create(buildHTTPRoute(canary, INITIAL_ROUTES, versionOf(canary)));
+      await this.kube.create(buildHTTPRoute(canary, INITIAL_ROUTES, this.versionOf(canary)));
       return;
     }
     // Never reset a split mid-analysis: rebuild around the live weights and mirror.
-    const desired = buildHTTPRoute(canary, tryReadRoutes(canary, live) ?? INITIAL_ROUTES, versionOf(canary));
+    const desired = buildHTTPRoute(canary, tryReadRoutes(canary, live) ?? INITIAL_ROUTES, this.versionOf(canary));
     // Annotations other controllers put on the route are kept (Flagger does the same).
     const annotations = { ...live.metadata.annotations, ...desired.metadata.annotations };
     const labels = desired.metadata.labels ?? {};
@@ -181,7 +189,7 @@ class GatewayApiRouter implements Router {
 
   private ref(canary: Canary): ObjectRef {
     const name = serviceNames(canary.spec.service).apex;
-    return { apiVersion: httpRouteApiVersion(versionOf(canary)), kind: 'HTTPRoute', name, namespace: canary.metadata.namespace };
+    return { apiVersion: httpRouteApiVersion(this.versionOf(canary)), kind: 'HTTPRoute', name, namespace: canary.metadata.namespace };
   }
 
   private async live(canary: Canary): Promise<KubeObject> {
@@ -191,6 +199,5 @@ class GatewayApiRouter implements Router {
   }
 }
 
-const versionOf = (canary: Canary) => gatewayApiVersionOf(canary.spec.provider);
 
-export const createGatewayApiRouter = (deps: RouterDeps): Router => new GatewayApiRouter(deps.kube);
+export const createGatewayApiRouter = (deps: RouterDeps): Router => new GatewayApiRouter(deps.kube, deps.name);

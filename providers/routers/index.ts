@@ -63,7 +63,7 @@ const unknownRule = (name: string): string => `unknown router "${name}" (known r
 export const createRouter = (name: string, deps: RouterDeps): Router => {
   const entry = entryFor(name);
   if (!entry) throw new FledgeError('UnknownProvider', unknownRule(name));
-  return entry.create(deps);
+  return entry.create({ ...deps, name });
 };
 
 /** The capabilities of a router, or undefined for an unknown name. */

@@ -21,6 +21,7 @@
  */
 import type { Canary, Problem } from '../../src/api/index.js';
 import { FledgeError, invalidSpec } from '../../src/api/index.js';
+import { KNATIVE_API_VERSION, PRIMARY_REVISION_ANNOTATION } from '../../src/api/knative.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
 import { INITIAL_ROUTES } from './istio-build.js';
@@ -31,9 +32,8 @@ export const KNATIVE_CAPABILITIES: RouterCapabilities = {
   sessionAffinity: false,
 };
 
-export const KNATIVE_API_VERSION = 'serving.knative.dev/v1';
-/** Flagger's annotation naming the revision that serves as the primary. */
-export const PRIMARY_REVISION_ANNOTATION = 'flagger.app/primary-revision';
+// Shared with src/workloads/knative.ts, which moves the annotation on promotion.
+export { KNATIVE_API_VERSION, PRIMARY_REVISION_ANNOTATION };
 /** Where the traffic block the user had before adoption is kept (JSON; `[]` when there was none). */
 export const ORIGINAL_TRAFFIC_ANNOTATION = 'fledge.dev/original-traffic';
 const ROUTER = 'router "knative"';

@@ -37,6 +37,11 @@ export interface Router {
 
 export interface RouterDeps {
   kube: KubeApi;
+  /**
+   * The name the router was asked for (`gatewayapi:v1beta1`), set by createRouter: a canary without
+   * spec.provider is routed by `--mesh-provider`, whose variant must still count.
+   */
+  name?: string;
 }
 
 export type RouterFactory = (deps: RouterDeps) => Router;

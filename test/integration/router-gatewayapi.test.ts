@@ -91,6 +91,18 @@ describe('gatewayapi router against the local cluster', () => {
     assert.deepEqual(await router('gatewayapi').getRoutes(canary), { primary: 60, canary: 40, mirrored: false });
   });
 
+  test('--mesh-provider gatewayapi:v1beta1 counts for a Canary without spec.provider', async () => {
+    const canary = await createCanary('meshdefault', { provider: '' });
+    assert.equal(canary.spec.provider, undefined);
+    await router('gatewayapi:v1beta1').reconcile(canary);
+    // The server records the version each write was made through.
+    const written = await kube.get(routeRef('meshdefault', 'v1'));
+    const versions = ((written?.metadata as { managedFields?: Array<{ apiVersion: string }> }).managedFields ?? []).map((f) => f.apiVersion);
+    assert.deepEqual([...new Set(versions)], ['gateway.networking.k8s.io/v1beta1']);
+    await router('gatewayapi:v1beta1').setRoutes(canary, { primary: 70, canary: 30, mirrored: false });
+    assert.deepEqual(await router('gatewayapi:v1beta1').getRoutes(canary), { primary: 70, canary: 30, mirrored: false });
+  });
+
   test('mirroring adds a RequestMirror to the canary, survives reconcile, and is dropped with the next split', async () => {
     const canary = await createCanary('mirror', { analysis: { interval: '1m', threshold: 5, iterations: 5, mirror: true } });
     await router().reconcile(canary);
