@@ -22,13 +22,9 @@ import type { RunCommand, RunResult } from './exec.js';
 import { isCommandError } from './exec.js';
 import { highestMatching } from './semver.js';
 
-export interface GitRef {
-  branch?: string;
-  tag?: string;
-  semver?: string;
-  commit?: string;
-  name?: string;
-}
+import type { GitRef } from './types.js';
+
+export type { GitRef };
 
 export type GitAuth = { username: string; password: string } | { sshPrivateKey: string; knownHosts?: string };
 
