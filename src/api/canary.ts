@@ -11,6 +11,7 @@ import { DEFAULTS } from './defaults.js';
 import { checkTypeHeader, parseConditions, parseLocalRef, parseMeta } from './metadata.js';
 import { parseCanaryService } from './canary-service.js';
 import { parseCanaryAnalysis } from './canary-analysis.js';
+import { isKnativeTarget } from './knative.js';
 
 export interface ParseCanaryOptions {
   /** The controller's --mesh-provider, used when the canary sets no spec.provider. */
@@ -111,7 +112,9 @@ export const parseCanary = (obj: unknown, options: ParseCanaryOptions = {}): Can
     name: target?.name ?? '',
   };
   const provider = r.string(spec, 'provider', at);
-  const serviceFields = r.object(spec, 'service', at, { required: true });
+  // Flagger's CRD makes spec.service optional: a Knative target routes by revision and needs no Services.
+  // Every other target gets its Services from it, so there it is required (Flagger fails later, less clearly).
+  const serviceFields = r.object(spec, 'service', at, { required: !isKnativeTarget(targetRef) });
   const analysisFields = r.object(spec, 'analysis', at, { required: true });
   const router = provider || options.meshProvider || undefined;
   // A missing section is reported once as required; its defaults come from an empty object read

@@ -14,6 +14,13 @@ export interface WatchedKind {
   apiVersion: string;
   kind: string;
   plural: string;
+  /** A CRD that may not be installed: watched only when the server serves it at start, never fatal. */
+  optional?: boolean;
+  /**
+   * Watched only to notice changes; reads go to the server. For a target that the router and the
+   * workloads both write within one tick (the Knative Service), a read must see the write before it.
+   */
+  liveReads?: boolean;
 }
 
 export const WATCHED_KINDS: WatchedKind[] = [
@@ -26,6 +33,8 @@ export const WATCHED_KINDS: WatchedKind[] = [
   // Read at every analysis step (templates) and every alert (providers): served from memory too.
   { apiVersion: 'flagger.app/v1beta1', kind: 'MetricTemplate', plural: 'metrictemplates' },
   { apiVersion: 'flagger.app/v1beta1', kind: 'AlertProvider', plural: 'alertproviders' },
+  // Knative Service targets: a new revision shows in its status; without Knative installed, no watch.
+  { apiVersion: 'serving.knative.dev/v1', kind: 'Service', plural: 'services', optional: true, liveReads: true },
 ];
 
 export type ChangeKind = 'add' | 'update' | 'delete';
@@ -53,8 +62,9 @@ export class InformerCache {
   /** Start every informer; resolves once each has listed (the caches are synced). */
   async start(onChange: ChangeHandler): Promise<void> {
     const objects = this.config.makeApiClient(RawObjectApi);
+    const kinds = await this.servedKinds(objects);
     await Promise.all(
-      this.kinds.map(async (w) => {
+      kinds.map(async (w) => {
         // Lists arrive as plain JSON, like watch events (RawObjectApi skips client-node's models).
         let listed = false;
         let synced = false;
@@ -80,6 +90,12 @@ export class InformerCache {
         for (let attempt = 1; ; attempt++) {
           await informer.start().catch((err: unknown) => this.log.warn({ err, kind: w.kind }, 'informer start failed'));
           if (listed) break;
+          if (w.optional && (attempt >= 10 || this.stopped)) {
+            this.log.warn({ kind: w.kind, apiVersion: w.apiVersion }, 'listing an optional kind failed; not watching it');
+            await informer.stop();
+            this.informers.delete(keyOf(w.apiVersion, w.kind));
+            return;
+          }
           if (attempt >= 10 || this.stopped) throw new Error(`listing ${w.kind} failed ${attempt} times; giving up`);
           this.log.warn({ kind: w.kind, attempt }, 'initial list failed; retrying');
           await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 200 * attempt));
@@ -94,8 +110,30 @@ export class InformerCache {
     await Promise.all([...this.informers.values()].map((i) => i.informer.stop()));
   }
 
+  /** Whether reads of this kind are served from memory (kinds watched with liveReads are not). */
   watches(apiVersion: string, kind: string): boolean {
-    return this.informers.has(keyOf(apiVersion, kind));
+    const entry = this.informers.get(keyOf(apiVersion, kind));
+    return entry !== undefined && !entry.kind.liveReads;
+  }
+
+  /** The kinds to watch: every required one, and the optional ones the server serves now. */
+  private async servedKinds(objects: RawObjectApi): Promise<WatchedKind[]> {
+    const served = await Promise.all(
+      this.kinds.map(async (w) => {
+        if (!w.optional) return true;
+        try {
+          return (await objects.resourceOf(w.apiVersion, w.kind)) !== undefined;
+        } catch (err) {
+          // A group the server does not know is a 404; anything else may pass, so try the watch.
+          if (err instanceof k8s.ApiException && err.code === 404) return false;
+          this.log.warn({ err, kind: w.kind, apiVersion: w.apiVersion }, 'discovery failed; trying to watch anyway');
+          return true;
+        }
+      }),
+    );
+    const kinds = this.kinds.filter((_, i) => served[i]);
+    for (const w of this.kinds) if (!kinds.includes(w)) this.log.info({ kind: w.kind, apiVersion: w.apiVersion }, 'not served; not watching it');
+    return kinds;
   }
 
   get(ref: ObjectRef): KubeObject | undefined {

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../api/clock.js';
 import type { Canary } from '../api/index.js';
 import { formatProblem, isFledgeError, parseCanary, routerOf } from '../api/index.js';
+import { isKnativeTarget } from '../api/knative.js';
 import { runChecks } from '../analysis/checks.js';
 import type { ChecksDeps } from '../analysis/checks.js';
 import { ProviderCache } from '../analysis/resolve.js';
@@ -225,11 +226,15 @@ export class Controller {
       this.queue.add(key);
       return;
     }
-    if (kind.kind === 'Service') return;
+    const knative = isKnativeTarget(kind);
+    if (kind.kind === 'Service' && !knative) return;
     for (const c of this.cache.list(CANARY.apiVersion, CANARY.kind, ns)) {
-      const target = (c.spec as { targetRef?: { name?: string } } | undefined)?.targetRef?.name;
+      const ref = (c.spec as { targetRef?: { apiVersion?: string; kind?: string; name?: string } } | undefined)?.targetRef;
+      const target = ref?.name;
       const isWorkload = kind.kind === 'Deployment' || kind.kind === 'DaemonSet';
       if (isWorkload && target !== obj.metadata.name && `${target}-primary` !== obj.metadata.name) continue;
+      // A Knative Service (its status names each new revision) concerns only the canary targeting it.
+      if (knative && (target !== obj.metadata.name || !isKnativeTarget({ apiVersion: ref?.apiVersion ?? '', kind: ref?.kind ?? '' }))) continue;
       // A change wakes a canary that waits for one (idle, or initializing); an analysis in progress
       // keeps its pace and sees the change at its next step, as Flagger's does.
       const phase = (this.current(keyOf(c))?.status as { phase?: string } | undefined)?.phase;

@@ -4,6 +4,8 @@
  * canary of a controller.
  */
 import type { Canary } from '../api/index.js';
+import { isKnativeTarget } from '../api/knative.js';
+import { createKnativeTarget } from './knative.js';
 import { DEFAULT_SELECTOR_LABELS } from './metadata.js';
 import { createServiceTarget } from './service-target.js';
 import type { WorkloadSettings, Workloads, WorkloadsDeps } from './types.js';
@@ -19,7 +21,11 @@ export const createWorkloads = (deps: WorkloadsDeps): Workloads => {
   };
   const workloadTarget = createWorkloadTarget(settings);
   const serviceTarget = createServiceTarget(settings);
-  const pick = (canary: Canary): Workloads => (canary.spec.targetRef.kind === 'Service' ? serviceTarget : workloadTarget);
+  const knativeTarget = createKnativeTarget(settings);
+  const pick = (canary: Canary): Workloads => {
+    if (isKnativeTarget(canary.spec.targetRef)) return knativeTarget;
+    return canary.spec.targetRef.kind === 'Service' ? serviceTarget : workloadTarget;
+  };
   return {
     initialize: (canary) => pick(canary).initialize(canary),
     primaryReadiness: (canary) => pick(canary).primaryReadiness(canary),

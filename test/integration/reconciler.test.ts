@@ -169,6 +169,23 @@ describe('reconciler against the local cluster and a real Git repository', () =>
     assert.ok(await cm('base-config'), "another Kustomization's objects stay");
   });
 
+  test('an immutable field change fails naming spec.force; with force the object is recreated', async () => {
+    const selectorDeployment = (app: string) => deployment('immutable', 'app:1').replace(/app: immutable/g, `app: ${app}`);
+    repo.commit({ 'immutable/d.yaml': selectorDeployment('one') }, 'immutable one');
+    await createKustomization('immutable', { path: './immutable', retryInterval: '1h' });
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'immutable', namespace: 'default' };
+    const first = await eventually(() => kube.get(ref), 'the Deployment created');
+    const sha = repo.commit({ 'immutable/d.yaml': selectorDeployment('two') }, 'immutable two');
+    const failed = await until('immutable', (st) => st.lastAttemptedRevision === `main@sha1:${sha}` && ready(st)?.status === 'False', 'the selector change refused', 20_000);
+    assert.equal(ready(failed)?.reason, 'ReconciliationFailed');
+    assert.match(ready(failed)?.message ?? '', /Deployment\/default\/immutable: .*immutable.*; set spec\.force to recreate it/);
+    await kube.mergePatch(ks('immutable'), { spec: { force: true } });
+    await until('immutable', (st) => st.lastAppliedRevision === `main@sha1:${sha}`, 'applied with force', 20_000);
+    const recreated = await kube.get(ref);
+    assert.notEqual(recreated?.metadata.uid, first.metadata.uid, 'a new object');
+    assert.deepEqual((recreated?.spec as { selector: unknown }).selector, { matchLabels: { app: 'two' } });
+  });
+
   test('an invalid Kustomization is Stalled with the field named, and the others carry on', async () => {
     await kube.create({ ...ks('broken'), metadata: { name: 'broken', namespace: 'default' }, spec: { interval: '1m', path: '../outside', prune: true, sourceRef: { kind: 'OCIRepository', name: 'x' } } } as KubeObject);
     const s = await until('broken', (st) => st.conditions?.some((x) => x.type === 'Stalled') ?? false, 'broken stalled');

@@ -95,6 +95,16 @@ test('missing required sections are reported once each', () => {
   assert.deepEqual(problemsOf('podinfo'), [': must be an object']);
 });
 
+test('spec.service is optional for a Knative target only, as in Flagger, where revisions are routed without Services', () => {
+  const { obj, spec } = sample();
+  delete spec.service;
+  spec.targetRef = { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'podinfo' };
+  spec.provider = 'knative';
+  assert.equal(parseCanary(obj).spec.targetRef.apiVersion, 'serving.knative.dev/v1');
+  spec.targetRef = { apiVersion: 'v1', kind: 'Service', name: 'podinfo' };
+  assert.deepEqual(problemsOf(obj), ['spec.service: is required']);
+});
+
 test('wrong types are reported at their paths', () => {
   const { obj, metadata, spec, service, analysis } = sample();
   obj.apiVersion = 'flagger.app/v1alpha3';
