@@ -6,13 +6,22 @@
  * Every field the API server would default is written explicitly (parentRef group/kind, backendRef
  * group/kind, header match type, the catch-all path match), so a live object read back equals the
  * desired one and a reconcile with nothing to change writes nothing.
+ *
+ * Session affinity (analysis.sessionAffinity, weighted routing only, as in the istio router) adds rules
+ * in front of the weighted one, as Flagger does: while the canary has weight, requests carrying the
+ * canary cookie go all to the canary, whose backendRef in the weighted rule hands the cookie out
+ * (Set-Cookie `<cookieName>=<value>; Max-Age=<maxAge>`); with primaryCookieName, requests carrying the
+ * primary cookie go all to the primary, whose backendRef hands out a cookie that lives one analysis
+ * interval. Once the canary has no weight, holders of the last canary cookie follow the split and are
+ * told to drop it (Max-Age=-1).
  */
 import type { Canary, CanaryService, HTTPMatchRequest, HeaderChanges, ParentReference, Problem, StringMatch } from '../../src/api/index.js';
 import { compact, serviceNames } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
 import { FLUX_RECONCILE_DISABLED } from './types.js';
-import { canaryOwnerReference } from './istio-build.js';
+import type { AffinityCookies } from './istio-build.js';
+import { SET_COOKIE, canaryOwnerReference } from './istio-build.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const GATEWAY_API_VERSIONS = ['v1', 'v1beta1'] as const;
@@ -40,6 +49,8 @@ export interface BackendRef {
   namespace?: string;
   port?: number;
   weight?: number;
+  /** Filters for requests sent to this backend only: where the affinity cookies are handed out. */
+  filters?: RouteFilter[];
 }
 export interface HeaderFilter {
   add?: Array<{ name: string; value: string }>;
@@ -51,7 +62,7 @@ export interface RouteFilter {
   requestHeaderModifier?: HeaderFilter;
   responseHeaderModifier?: HeaderFilter;
   urlRewrite?: { hostname?: string; path?: { type: string; replaceFullPath?: string; replacePrefixMatch?: string } };
-  requestMirror?: { backendRef: Omit<BackendRef, 'weight'>; percent?: number; fraction?: { numerator: number; denominator?: number } };
+  requestMirror?: { backendRef: Omit<BackendRef, 'weight' | 'filters'>; percent?: number; fraction?: { numerator: number; denominator?: number } };
 }
 export interface RouteRule {
   matches: RouteMatch[];
@@ -160,7 +171,7 @@ const headerFilter = (changes: HeaderChanges): HeaderFilter => {
   return compact({ add: pairs(changes.add), set: pairs(changes.set), remove: changes.remove?.length ? [...changes.remove] : undefined });
 };
 
-const serviceBackend = (name: string, port: number): Omit<BackendRef, 'weight'> => ({ group: '', kind: 'Service', name, port });
+const serviceBackend = (name: string, port: number): Omit<BackendRef, 'weight' | 'filters'> => ({ group: '', kind: 'Service', name, port });
 
 /** Filters every rule shares: header modifiers, URL rewrite and the user's mirrors (Flagger's makeFilters). */
 const commonFilters = (service: CanaryService): RouteFilter[] => {
@@ -196,8 +207,94 @@ const withCommon = (service: CanaryService, rule: Omit<RouteRule, 'filters' | 't
   });
 };
 
-/** The rules for a split: the weighted rule (A/B: for matching requests) and, for A/B, the primary-only rest. */
-export const buildRules = (canary: Canary, routes: Routes): RouteRule[] => {
+/**
+ * The session-affinity cookies (`name=value`) an HTTPRoute carries: the istio router's active and
+ * expiring canary cookies, plus the primary cookie handed out while primaryCookieName is set.
+ */
+export interface GatewayAffinityCookies extends AffinityCookies {
+  primary?: string;
+}
+
+/** The request header the sticky rules match (Flagger's spelling). */
+const COOKIE_HEADER = 'Cookie';
+
+/** A `Cookie` header match for `name=value` anywhere in the header, written as Flagger writes it. */
+const cookieMatch = (cookie: string): RouteMatch => {
+  const [name = '', value = ''] = cookie.split('=', 2);
+  return { headers: [{ type: 'RegularExpression', name: COOKIE_HEADER, value: `.*${name}.*${value}.*` }] };
+};
+
+const setCookieFilter = (value: string): RouteFilter => ({
+  type: 'ResponseHeaderModifier',
+  responseHeaderModifier: { add: [{ name: SET_COOKIE, value }] },
+});
+
+/**
+ * A rule's filters plus a Set-Cookie response header. Gateway API allows one ResponseHeaderModifier
+ * per rule, so the header joins service.headers.response's filter when there is one (Flagger appends
+ * a second filter, which the API server refuses).
+ */
+const withSetCookie = (filters: readonly RouteFilter[], value: string): RouteFilter[] => {
+  const at = filters.findIndex((f) => f.type === 'ResponseHeaderModifier');
+  if (at < 0) return [...filters, setCookieFilter(value)];
+  return filters.map((f, i) =>
+    i === at
+      ? { ...f, responseHeaderModifier: { ...f.responseHeaderModifier, add: [...(f.responseHeaderModifier?.add ?? []), { name: SET_COOKIE, value }] } }
+      : f,
+  );
+};
+
+/** Seconds a primary cookie lives: one analysis interval, so the next step rebalances its holders. */
+const primaryCookieMaxAge = (canary: Canary): number => Math.floor(canary.spec.analysis.intervalMs / 1000);
+
+/** The rules for session affinity around the weighted rule (see the file comment). */
+const affinityRules = (canary: Canary, weighted: RouteRule, scope: readonly RouteMatch[], cookies: GatewayAffinityCookies): RouteRule[] => {
+  const { service, analysis } = canary.spec;
+  const affinity = analysis.sessionAffinity;
+  if (!affinity) return [weighted];
+  const names = serviceNames(service);
+  const matching = (cookie: string): RouteMatch[] => mergeRouteMatches([cookieMatch(cookie)], scope);
+  const { active, expiring } = cookies;
+  if (active !== undefined) {
+    const primaryCookie = affinity.primaryCookieName ? cookies.primary : undefined;
+    const handOut = (ref: BackendRef): BackendRef => {
+      if (ref.name === names.canary) return { ...ref, filters: [setCookieFilter(`${active}; Max-Age=${affinity.maxAge}`)] };
+      if (ref.name === names.primary && primaryCookie) {
+        return { ...ref, filters: [setCookieFilter(`${primaryCookie}; Max-Age=${primaryCookieMaxAge(canary)}`)] };
+      }
+      return ref;
+    };
+    const sticky = (cookie: string, primaryWeight: number): RouteRule =>
+      withCommon(service, {
+        matches: matching(cookie),
+        backendRefs: [
+          { ...serviceBackend(names.primary, service.port), weight: primaryWeight },
+          { ...serviceBackend(names.canary, service.port), weight: 100 - primaryWeight },
+        ],
+      });
+    return [
+      sticky(active, 0),
+      ...(primaryCookie ? [sticky(primaryCookie, 100)] : []),
+      { ...weighted, backendRefs: weighted.backendRefs.map(handOut) },
+    ];
+  }
+  if (expiring !== undefined) {
+    // The weighted rule again (same split, same filters) for holders of the old cookie, who are told to drop it.
+    const dropping: RouteRule = {
+      ...weighted,
+      matches: matching(expiring),
+      filters: withSetCookie(weighted.filters ?? [], `${expiring}; Max-Age=-1`),
+    };
+    return [dropping, weighted];
+  }
+  return [weighted];
+};
+
+/**
+ * The rules for a split: the weighted rule (A/B: for matching requests) and, for A/B, the primary-only
+ * rest; with session affinity, the sticky rules before the weighted one.
+ */
+export const buildRules = (canary: Canary, routes: Routes, cookies: GatewayAffinityCookies = {}): RouteRule[] => {
   const { service, analysis } = canary.spec;
   const names = serviceNames(service);
   const common = toRouteMatches(service.match);
@@ -217,7 +314,7 @@ export const buildRules = (canary: Canary, routes: Routes): RouteRule[] => {
         },
       ]
     : [];
-  if (analysis.match.length === 0) return [withCommon(service, { matches: scope, backendRefs }, mirror)];
+  if (analysis.match.length === 0) return affinityRules(canary, withCommon(service, { matches: scope, backendRefs }, mirror), scope, cookies);
   return [
     withCommon(service, { matches: mergeRouteMatches(toRouteMatches(analysis.match), scope), backendRefs }, mirror),
     withCommon(service, { matches: scope, backendRefs: [{ ...serviceBackend(names.primary, service.port), weight: 100 }] }),
@@ -231,12 +328,12 @@ export const parentRefOf = (ref: ParentReference): HTTPRouteSpec['parentRefs'][n
   kind: ref.kind ?? 'Gateway',
 });
 
-export const buildHTTPRouteSpec = (canary: Canary, routes: Routes): HTTPRouteSpec => {
+export const buildHTTPRouteSpec = (canary: Canary, routes: Routes, cookies: GatewayAffinityCookies = {}): HTTPRouteSpec => {
   const { service } = canary.spec;
   return compact({
     parentRefs: service.gatewayRefs.map(parentRefOf),
     hostnames: service.hosts.length > 0 ? [...service.hosts] : undefined,
-    rules: buildRules(canary, routes),
+    rules: buildRules(canary, routes, cookies),
   });
 };
 
@@ -246,7 +343,12 @@ export const httpRouteMetadata = (canary: Canary): { labels: Record<string, stri
   annotations: { ...(canary.spec.service.apex?.annotations ?? {}), ...FLUX_RECONCILE_DISABLED },
 });
 
-export const buildHTTPRoute = (canary: Canary, routes: Routes, version: GatewayApiVersion = 'v1'): KubeObject => {
+export const buildHTTPRoute = (
+  canary: Canary,
+  routes: Routes,
+  version: GatewayApiVersion = 'v1',
+  cookies: GatewayAffinityCookies = {},
+): KubeObject => {
   const { labels, annotations } = httpRouteMetadata(canary);
   const owners = canaryOwnerReference(canary);
   return {
@@ -259,6 +361,6 @@ export const buildHTTPRoute = (canary: Canary, routes: Routes, version: GatewayA
       annotations,
       ownerReferences: owners.length > 0 ? owners : undefined,
     }),
-    spec: buildHTTPRouteSpec(canary, routes),
+    spec: buildHTTPRouteSpec(canary, routes, cookies),
   };
 };

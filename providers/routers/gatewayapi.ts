@@ -10,13 +10,19 @@
  * - mirroring follows the routes the engine asks for (Flagger also requires iterations > 0), and
  *   analysis.mirrorWeight becomes the RequestMirror percent;
  * - finalize deletes an HTTPRoute the canary owns (Flagger leaves it to the garbage collector);
- * - session affinity is not implemented: such canaries are refused (capabilities.sessionAffinity).
+ * - session affinity (rules in gatewayapi-build.ts) reads its cookies back from the live HTTPRoute, as
+ *   the istio router does, instead of the Canary status, so the router needs no status writes, and
+ *   reconcile keeps them; the sticky rule exists only while there is a cookie to match (Flagger
+ *   otherwise writes a copy of the weighted rule); a canary's A/B route ignores it (Flagger overwrites
+ *   the sticky rule's matches with the A/B ones); the primary cookie is renewed when the split changes,
+ *   not when setRoutes re-asserts the live split (Flagger renews it on every call).
  * The apiVersion is taken from spec.provider (`gatewayapi:v1beta1` → v1beta1, else v1).
  */
 import type { Canary, Problem } from '../../src/api/index.js';
-import { FledgeError, invalidSpec, serviceNames } from '../../src/api/index.js';
+import { FledgeError, compact, invalidSpec, serviceNames } from '../../src/api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
+import type { GatewayAffinityCookies } from './gatewayapi-build.js';
 import {
   GATEWAY_API_GROUP,
   GATEWAY_API_VERSIONS,
@@ -26,13 +32,14 @@ import {
   httpRouteApiVersion,
   matchProblems,
 } from './gatewayapi-build.js';
-import { INITIAL_ROUTES } from './istio-build.js';
+import { INITIAL_ROUTES, SET_COOKIE } from './istio-build.js';
 import { isOwnedBy } from './istio-read.js';
+import { freshCookieValue, nextCookies } from './istio.js';
 
 export const GATEWAYAPI_CAPABILITIES: RouterCapabilities = {
   strategies: ['canary', 'ab', 'bluegreen'],
   mirror: true,
-  sessionAffinity: false,
+  sessionAffinity: true,
 };
 
 /** What this router cannot do for a canary, beyond what its capabilities say. */
@@ -45,6 +52,10 @@ export const gatewayApiProblems = (canary: Canary): Problem[] => {
   }
   if (service.gatewayRefs.length === 0) {
     problems.push({ path: 'spec.service.gatewayRefs', rule: 'router "gatewayapi" needs at least one gateway reference' });
+  }
+  // Gateway API refuses a header added twice in one filter, and the expiring cookie joins this one.
+  if (analysis.sessionAffinity && Object.keys(service.headers?.response?.add ?? {}).some((name) => name.toLowerCase() === 'set-cookie')) {
+    problems.push({ path: 'spec.service.headers.response.add', rule: 'router "gatewayapi" sets Set-Cookie itself for session affinity' });
   }
   return [...problems, ...matchProblems(service.match, 'spec.service.match'), ...matchProblems(analysis.match, 'spec.analysis.match')];
 };
@@ -65,15 +76,23 @@ const canonical = (value: unknown): string =>
     isFields(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
   );
 
+const refsOf = (rule: Fields | undefined): Fields[] => listOf(rule?.backendRefs);
+
 /**
- * The split of a live HTTPRoute, in percent: the first rule whose backendRefs reach both primary and
- * canary (an A/B route's primary-only rule is skipped). Mirrored when that rule mirrors to the canary.
+ * Where the split is: the last rule whose backendRefs reach both primary and canary. Session-affinity
+ * rules reach both too but always come before it (in Flagger's HTTPRoutes as in ours, and Flagger's
+ * GetRoutes also settles on the last such rule); an A/B route's primary-only rule reaches one. -1: none.
  */
+const weightedRuleIndex = (canary: Canary, rules: readonly Fields[]): number => {
+  const names = serviceNames(canary.spec.service);
+  return rules.findLastIndex((rule) => [names.primary, names.canary].every((n) => refsOf(rule).some((ref) => ref.name === n)));
+};
+
+/** The split of a live HTTPRoute, in percent, read from its weighted rule; mirrored when that rule mirrors to the canary. */
 export const readHTTPRouteRoutes = (canary: Canary, route: KubeObject): Routes => {
   const names = serviceNames(canary.spec.service);
   const rules = listOf(fieldsOf(route.spec).rules);
-  const refsOf = (rule: Fields) => listOf(rule.backendRefs);
-  const weighted = rules.find((rule) => [names.primary, names.canary].every((n) => refsOf(rule).some((ref) => ref.name === n)));
+  const weighted = rules[weightedRuleIndex(canary, rules)];
   if (!weighted) throw new FledgeError('NotReady', `${subject(canary)} has no rule routing to both ${names.primary} and ${names.canary}`);
   const weight = (name: string): number => refsOf(weighted).filter((ref) => ref.name === name).reduce((sum, ref) => sum + weightOf(ref), 0);
   const primary = weight(names.primary);
@@ -93,6 +112,59 @@ const tryReadRoutes = (canary: Canary, route: KubeObject): Routes | undefined =>
   } catch {
     return undefined;
   }
+};
+
+/** The Set-Cookie value a list of filters adds to responses, if any. */
+const setCookieIn = (filters: unknown): string | undefined => {
+  const added = listOf(filters)
+    .filter((f) => f.type === 'ResponseHeaderModifier')
+    .flatMap((f) => listOf(fieldsOf(f.responseHeaderModifier).add));
+  const value = added.find((h) => typeof h.name === 'string' && h.name.toLowerCase() === SET_COOKIE.toLowerCase())?.value;
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** The `name=value` pair before the first `;` of a Set-Cookie value. */
+const cookiePair = (setCookie: string | undefined): string | undefined =>
+  setCookie?.includes('=') ? setCookie.split(';', 1)[0]?.trim() : undefined;
+
+/**
+ * The affinity cookies a live HTTPRoute carries: the active and primary ones are what the canary and
+ * primary backendRefs of the weighted rule hand out; the expiring one is what a rule before it tells
+ * clients to drop (Max-Age=-1).
+ */
+export const readAffinityCookies = (canary: Canary, route: KubeObject): GatewayAffinityCookies => {
+  const names = serviceNames(canary.spec.service);
+  const rules = listOf(fieldsOf(route.spec).rules);
+  const at = weightedRuleIndex(canary, rules);
+  const handedOutBy = (name: string): string | undefined =>
+    cookiePair(setCookieIn(refsOf(rules[at]).find((ref) => ref.name === name)?.filters));
+  const dropped = rules
+    .slice(0, Math.max(at, 0))
+    .map((rule) => setCookieIn(rule.filters))
+    .find((value) => value !== undefined && /Max-Age=-1\b/.test(value));
+  return compact({ active: handedOutBy(names.canary), primary: handedOutBy(names.primary), expiring: cookiePair(dropped) });
+};
+
+
+/**
+ * The cookies after a change of split. The canary cookie follows the istio router's rules (kept while
+ * the canary has weight, expiring once it has none). The primary cookie, with primaryCookieName, is
+ * renewed at each new split so its holders are rebalanced by the next step's weights (Flagger's intent;
+ * it also lives one interval); a write of the live split again keeps it.
+ */
+export const nextAffinityCookies = (
+  canary: Canary,
+  routes: Routes,
+  liveRoutes: Routes | undefined,
+  live: GatewayAffinityCookies,
+  fresh: () => string = freshCookieValue,
+): GatewayAffinityCookies => {
+  const cookies: GatewayAffinityCookies = nextCookies(canary, routes, live, fresh);
+  const primaryName = canary.spec.analysis.sessionAffinity?.primaryCookieName;
+  if (!primaryName || routes.canary === 0) return cookies;
+  const sameSplit = liveRoutes?.primary === routes.primary && liveRoutes.canary === routes.canary;
+  const kept = sameSplit && live.primary?.startsWith(`${primaryName}=`) ? live.primary : undefined;
+  return { ...cookies, primary: kept ?? `${primaryName}=${fresh()}` };
 };
 
 /**
@@ -146,17 +218,15 @@ class GatewayApiRouter implements Router {
 
   async reconcile(canary: Canary): Promise<void> {
     const problems = gatewayApiProblems(canary);
-    if (canary.spec.analysis.sessionAffinity) {
-      problems.push({ path: 'spec.analysis.sessionAffinity', rule: 'router "gatewayapi" cannot keep session affinity' });
-    }
     if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
     const live = await this.kube.get(this.ref(canary));
     if (!live) {
       await this.kube.create(buildHTTPRoute(canary, INITIAL_ROUTES, this.versionOf(canary)));
       return;
     }
-    // Never reset a split mid-analysis: rebuild around the live weights and mirror.
-    const desired = buildHTTPRoute(canary, tryReadRoutes(canary, live) ?? INITIAL_ROUTES, this.versionOf(canary));
+    // Never reset a split mid-analysis: rebuild around the live weights, mirror and affinity cookies.
+    const routes = tryReadRoutes(canary, live) ?? INITIAL_ROUTES;
+    const desired = buildHTTPRoute(canary, routes, this.versionOf(canary), readAffinityCookies(canary, live));
     // Annotations other controllers put on the route are kept (Flagger does the same).
     const annotations = { ...live.metadata.annotations, ...desired.metadata.annotations };
     const labels = desired.metadata.labels ?? {};
@@ -170,9 +240,10 @@ class GatewayApiRouter implements Router {
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
     checkRoutes(routes);
-    await this.live(canary);
+    const live = await this.live(canary);
+    const cookies = nextAffinityCookies(canary, routes, tryReadRoutes(canary, live), readAffinityCookies(canary, live));
     // Only the rules: parents, hostnames and metadata are reconcile's business.
-    await this.kube.mergePatch(this.ref(canary), { spec: { rules: buildRules(canary, routes) } });
+    await this.kube.mergePatch(this.ref(canary), { spec: { rules: buildRules(canary, routes, cookies) } });
   }
 
   async getRoutes(canary: Canary): Promise<Routes> {

@@ -56,7 +56,7 @@ export const istioProblems = (canary: Canary): Problem[] => {
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 /** A fresh cookie value, ten letters as Flagger makes them (letters only, so it is safe in a regex). */
-const freshCookieValue = (): string => Array.from({ length: 10 }, () => LETTERS[randomInt(LETTERS.length)]).join('');
+export const freshCookieValue = (): string => Array.from({ length: 10 }, () => LETTERS[randomInt(LETTERS.length)]).join('');
 
 /**
  * The cookies after a change of split: while the canary gets traffic it keeps handing out its cookie

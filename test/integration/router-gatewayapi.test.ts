@@ -127,6 +127,68 @@ describe('gatewayapi router against the local cluster', () => {
     assert.deepEqual(rules[1]?.backendRefs, [{ group: '', kind: 'Service', name: 'abtest-primary', port: 9898, weight: 100 }]);
   });
 
+  test('session affinity: the cookie rule survives reconcile, a fresh router reads 90/10, promotion expires the cookie', async () => {
+    const analysis = { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10, sessionAffinity: { cookieName: 'flagger-cookie', maxAge: 600 } };
+    const canary = await createCanary('sticky', { analysis });
+    await router().reconcile(canary);
+    await router().setRoutes(canary, { primary: 90, canary: 10, mirrored: false });
+    assert.deepEqual(await router().getRoutes(canary), { primary: 90, canary: 10, mirrored: false });
+
+    const rules = rulesOf(await kube.get(routeRef('sticky')));
+    assert.equal(rules.length, 2);
+    const canaryRef = (rules[1]?.backendRefs as Spec[]).find((ref) => ref.name === 'sticky-canary');
+    const setCookie = (((canaryRef?.filters as Spec[])[0]?.responseHeaderModifier as Spec).add as Spec[])[0];
+    assert.equal(setCookie?.name, 'Set-Cookie');
+    const [, value] = /^flagger-cookie=([A-Za-z]{10}); Max-Age=600$/.exec(String(setCookie?.value)) ?? [];
+    assert.ok(value, `cookie handed out by the canary: ${String(setCookie?.value)}`);
+    assert.deepEqual(rules[0]?.matches, [
+      { path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'RegularExpression', name: 'Cookie', value: `.*flagger-cookie.*${value}.*` }] },
+    ]);
+    assert.deepEqual(
+      (rules[0]?.backendRefs as Spec[]).map((ref) => [ref.name, ref.weight]),
+      [['sticky-primary', 0], ['sticky-canary', 100]],
+    );
+
+    const before = await kube.get(routeRef('sticky'));
+    await router().reconcile(canary);
+    const after = await kube.get(routeRef('sticky'));
+    assert.equal(after?.metadata.resourceVersion, before?.metadata.resourceVersion, 'reconcile keeps the cookie rule and writes nothing');
+
+    // The next step keeps the cookie; promotion tells its holders to drop it.
+    await router().setRoutes(canary, { primary: 80, canary: 20, mirrored: false });
+    assert.match(JSON.stringify(rulesOf(await kube.get(routeRef('sticky')))[0]?.matches), new RegExp(value ?? '-'));
+    await router().setRoutes(canary, { primary: 100, canary: 0, mirrored: false });
+    assert.deepEqual(await router().getRoutes(canary), { primary: 100, canary: 0, mirrored: false });
+    const promoted = rulesOf(await kube.get(routeRef('sticky')));
+    assert.equal(promoted.length, 2);
+    assert.deepEqual(promoted[0]?.filters, [
+      { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value: `flagger-cookie=${value}; Max-Age=-1` }] } },
+    ]);
+    assert.equal((promoted[1]?.backendRefs as Spec[]).some((ref) => ref.filters !== undefined), false, 'no cookie is handed out at 100/0');
+  });
+
+  test('session affinity with primaryCookieName: a primary sticky rule whose cookie changes with each step', async () => {
+    const sessionAffinity = { cookieName: 'canary-cookie', primaryCookieName: 'primary-cookie' };
+    const canary = await createCanary('sticky2', { analysis: { interval: '30s', threshold: 5, maxWeight: 50, stepWeight: 10, sessionAffinity } });
+    await router().reconcile(canary);
+    const primaryCookieOf = async (): Promise<string> => {
+      const rules = rulesOf(await kube.get(routeRef('sticky2')));
+      assert.equal(rules.length, 3);
+      assert.deepEqual((rules[1]?.backendRefs as Spec[]).map((ref) => ref.weight), [100, 0]);
+      const primaryRef = (rules[2]?.backendRefs as Spec[]).find((ref) => ref.name === 'sticky2-primary');
+      return String((((primaryRef?.filters as Spec[])[0]?.responseHeaderModifier as Spec).add as Spec[])[0]?.value);
+    };
+    await router().setRoutes(canary, { primary: 90, canary: 10, mirrored: false });
+    const first = await primaryCookieOf();
+    assert.match(first, /^primary-cookie=[A-Za-z]{10}; Max-Age=30$/);
+    assert.deepEqual(await router().getRoutes(canary), { primary: 90, canary: 10, mirrored: false });
+    await router().setRoutes(canary, { primary: 90, canary: 10, mirrored: false });
+    assert.equal(await primaryCookieOf(), first, 'writing the live split again keeps the primary cookie');
+    await router().setRoutes(canary, { primary: 80, canary: 20, mirrored: false });
+    assert.notEqual(await primaryCookieOf(), first, 'a new step hands out a new primary cookie');
+    assert.deepEqual(await router().getRoutes(canary), { primary: 80, canary: 20, mirrored: false });
+  });
+
   test('a parent that has not accepted the latest generation makes getRoutes NotReady', async () => {
     const canary = await createCanary('pending', {});
     await router().reconcile(canary);

@@ -11,8 +11,15 @@ import { isFledgeError, parseCanary } from '../../src/api/index.js';
 import type { Canary } from '../../src/api/index.js';
 import type { KubeApi, KubeObject } from '../../src/kube/api.js';
 import type { Routes } from '../../providers/routers/types.js';
+import type { GatewayAffinityCookies } from '../../providers/routers/gatewayapi-build.js';
 import { buildHTTPRoute, gatewayApiVersionOf, mergeRouteMatches, toRouteMatch } from '../../providers/routers/gatewayapi-build.js';
-import { gatewayApiProblems, notAcceptedReason, readHTTPRouteRoutes } from '../../providers/routers/gatewayapi.js';
+import {
+  gatewayApiProblems,
+  nextAffinityCookies,
+  notAcceptedReason,
+  readAffinityCookies,
+  readHTTPRouteRoutes,
+} from '../../providers/routers/gatewayapi.js';
 import { checkSupport, createRouter } from '../../providers/routers/index.js';
 
 const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
@@ -143,21 +150,114 @@ test('problems: gateway references are required, unknown versions and inexpressi
 
 const unusedKube = new Proxy({} as KubeApi, { get: () => () => Promise.reject(new Error('not expected in this test')) });
 
-test('registered as gatewayapi, gatewayapi:v1 and gatewayapi:v1beta1; session affinity is refused', () => {
+test('registered as gatewayapi, gatewayapi:v1 and gatewayapi:v1beta1; session affinity is served', () => {
+  const sticky = canaryWith((r) => (r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie' }));
   for (const name of ['gatewayapi', 'gatewayapi:v1', 'gatewayapi:v1beta1']) {
-    assert.equal(createRouter(name, { kube: unusedKube }).name, 'gatewayapi');
+    const router = createRouter(name, { kube: unusedKube });
+    assert.equal(router.name, 'gatewayapi');
+    assert.equal(router.capabilities.sessionAffinity, true);
     assert.deepEqual(checkSupport(mirrorCanary, name), []);
     assert.deepEqual(checkSupport(abCanary, name), []);
+    assert.deepEqual(checkSupport(sticky, name), []);
   }
-  const sticky = canaryWith((r) => (r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie' }));
-  assert.deepEqual(
-    checkSupport(sticky, 'gatewayapi').map((p) => p.path),
-    ['spec.analysis.sessionAffinity'],
-  );
 });
 
 test('reconcile refuses a canary it cannot serve before touching the cluster', async () => {
   const router = createRouter('gatewayapi', { kube: unusedKube });
   const canary = canaryWith((r) => (r.spec.service.gatewayRefs = []));
   await assert.rejects(router.reconcile(canary), (e) => isFledgeError(e, 'InvalidSpec') && /gatewayRefs/.test(e.message));
+});
+
+// Session affinity. The cookie values are fixed by the fixtures; fresh ones come from `fresh`.
+const ACTIVE = 'flagger-cookie=LpsIaLdoNZ';
+const PRIMARY = 'primary-cookie=QwErTyUiOp';
+const stickyCanary = canaryWith((r) => (r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 }));
+const primaryStickyCanary = canaryWith(
+  (r) => (r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', primaryCookieName: 'primary-cookie', maxAge: 21600 }),
+);
+
+const affinityCases: Array<{ file: string; canary: Canary; routes: Routes; cookies: GatewayAffinityCookies }> = [
+  { file: 'httproute-affinity-90-10.yaml', canary: stickyCanary, routes: split(90, 10), cookies: { active: ACTIVE } },
+  { file: 'httproute-affinity-primary-90-10.yaml', canary: primaryStickyCanary, routes: split(90, 10), cookies: { active: ACTIVE, primary: PRIMARY } },
+  { file: 'httproute-affinity-expiring-100-0.yaml', canary: stickyCanary, routes: split(100, 0), cookies: { expiring: ACTIVE } },
+];
+
+for (const { file, canary, routes, cookies } of affinityCases) {
+  test(`affinity: HTTPRoute matches ${file}`, () => {
+    assert.deepEqual(buildHTTPRoute(canary, routes, 'v1', cookies), fixture(file));
+  });
+  test(`affinity: reading ${file} back gives its split (sticky rules ignored) and its cookies`, () => {
+    const live = fixture(file) as KubeObject;
+    assert.deepEqual(readHTTPRouteRoutes(canary, live), routes);
+    assert.deepEqual(readAffinityCookies(canary, live), cookies);
+  });
+}
+
+test('affinity: without sessionAffinity no cookie rule is written, and a route without cookies reads none', () => {
+  assert.deepEqual(buildHTTPRoute(canaryWith(), split(90, 10), 'v1', { active: ACTIVE }), fixture('httproute-90-10.yaml'));
+  assert.deepEqual(buildHTTPRoute(stickyCanary, split(90, 10)), fixture('httproute-90-10.yaml'));
+  assert.deepEqual(readAffinityCookies(stickyCanary, fixture('httproute-90-10.yaml') as KubeObject), {});
+});
+
+test('affinity: an A/B route ignores session affinity, as the istio router does', () => {
+  const abSticky = canaryWith((r) => {
+    r.spec.service.match = [{ uri: { prefix: '/api' } }];
+    r.spec.analysis = {
+      interval: '1m',
+      threshold: 5,
+      iterations: 10,
+      match: [{ headers: { 'x-user-type': { exact: 'test' } } }, { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } }],
+      sessionAffinity: { cookieName: 'flagger-cookie' },
+    };
+  });
+  assert.deepEqual(buildHTTPRoute(abSticky, split(0, 100), 'v1', { active: ACTIVE }), fixture('httproute-ab-0-100.yaml'));
+});
+
+test('affinity: the expiring cookie gets its own ResponseHeaderModifier when the service adds no response header', () => {
+  const plain = canaryWith((r) => {
+    delete r.spec.service.headers;
+    r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie' };
+  });
+  const rules = (buildHTTPRoute(plain, split(100, 0), 'v1', { expiring: ACTIVE }).spec as { rules: Array<Record<string, unknown>> }).rules;
+  assert.equal(rules.length, 2);
+  assert.deepEqual(rules[0]?.filters, [
+    { type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } },
+    { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'Set-Cookie', value: `${ACTIVE}; Max-Age=-1` }] } },
+  ]);
+});
+
+test('affinity: the canary cookie is made once per run and expires when the canary has no weight', () => {
+  let n = 0;
+  const fresh = (): string => `v${++n}`;
+  assert.deepEqual(nextAffinityCookies(stickyCanary, split(90, 10), split(100, 0), {}, fresh), { active: 'flagger-cookie=v1' });
+  assert.deepEqual(nextAffinityCookies(stickyCanary, split(80, 20), split(90, 10), { active: ACTIVE }, fresh), { active: ACTIVE });
+  // A renamed cookie starts afresh.
+  assert.deepEqual(nextAffinityCookies(stickyCanary, split(80, 20), split(90, 10), { active: 'old=x' }, fresh), { active: 'flagger-cookie=v2' });
+  assert.deepEqual(nextAffinityCookies(stickyCanary, split(100, 0), split(50, 50), { active: ACTIVE }, fresh), { expiring: ACTIVE });
+  assert.deepEqual(nextAffinityCookies(stickyCanary, split(100, 0), split(100, 0), { expiring: ACTIVE }, fresh), { expiring: ACTIVE });
+  assert.deepEqual(nextAffinityCookies(stickyCanary, split(100, 0), undefined, {}, fresh), {});
+  assert.deepEqual(nextAffinityCookies(canaryWith(), split(90, 10), split(100, 0), { active: ACTIVE }, fresh), {});
+});
+
+test('affinity: the primary cookie is renewed at each new split and kept when the live split is written again', () => {
+  let n = 0;
+  const fresh = (): string => `v${++n}`;
+  const first = nextAffinityCookies(primaryStickyCanary, split(90, 10), split(100, 0), {}, fresh);
+  assert.deepEqual(first, { active: 'flagger-cookie=v1', primary: 'primary-cookie=v2' });
+  assert.deepEqual(nextAffinityCookies(primaryStickyCanary, split(90, 10), split(90, 10), first, fresh), first);
+  const next = nextAffinityCookies(primaryStickyCanary, split(80, 20), split(90, 10), first, fresh);
+  assert.deepEqual(next, { active: 'flagger-cookie=v1', primary: 'primary-cookie=v3' });
+  // Once the canary has no weight there is no primary cookie to hand out; the last one lapses after an interval.
+  assert.deepEqual(nextAffinityCookies(primaryStickyCanary, split(100, 0), split(80, 20), next, fresh), { expiring: 'flagger-cookie=v1' });
+});
+
+test('affinity: a Set-Cookie in service.headers.response.add is refused (it would clash with the cookie)', () => {
+  const clash = canaryWith((r) => {
+    r.spec.service.headers = { response: { add: { 'set-cookie': 'a=b' } } };
+    r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie' };
+  });
+  assert.deepEqual(gatewayApiProblems(clash).map((p) => p.path), ['spec.service.headers.response.add']);
+  assert.match(checkSupport(clash, 'gatewayapi')[0]?.rule ?? '', /Set-Cookie/);
+  const noAffinity = canaryWith((r) => (r.spec.service.headers = { response: { add: { 'set-cookie': 'a=b' } } }));
+  assert.deepEqual(gatewayApiProblems(noAffinity), []);
 });
