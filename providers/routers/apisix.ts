@@ -17,12 +17,12 @@
  *   Flagger does); A/B testing and mirroring are refused by checkSupport.
  */
 import type { Canary, Problem } from '../../src/api/index.js';
-import { FledgeError, canaryOwnerReferences, compact, invalidSpec, serviceNames } from '../../src/api/index.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
+import { FledgeError, compact, invalidSpec, serviceNames } from '../../src/api/index.js';
+import type { KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
-import { INITIAL_ROUTES, KUBECTL_LAST_APPLIED_ANNOTATION } from './istio-build.js';
-import { isOwnedBy } from './istio-read.js';
+import type { Fields } from './adoption.js';
+import { copiedMetadata, deleteIfOwned, fieldsOf, getUserObject, listOf, ownedMetadata, percentSplit, reconcileCopy, refuseProblems } from './adoption.js';
+import { SplitRouter } from './split-router.js';
 
 export const APISIX_CAPABILITIES: RouterCapabilities = {
   strategies: ['canary', 'bluegreen'],
@@ -36,13 +36,6 @@ export const CANARY_RULE_PRIORITY = 10000;
 /** What APISIX assumes for a backend without a weight. */
 const DEFAULT_BACKEND_WEIGHT = 100;
 const ROUTER = 'router "apisix"';
-/** Flux's ownership marks: copied onto the canary route they would make Flux prune it. */
-const FLUX_TOOLKIT_DOMAIN = /(^|\.)toolkit\.fluxcd\.io\//;
-
-type Fields = Record<string, unknown>;
-const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
-const fieldsOf = (value: unknown): Fields => (isFields(value) ? value : {});
-const listOf = (value: unknown): Fields[] => (Array.isArray(value) ? value.filter(isFields) : []);
 
 /** What this router cannot do for a canary, beyond what its capabilities say. */
 export const apisixProblems = (canary: Canary): Problem[] =>
@@ -94,30 +87,13 @@ export const canaryRouteSpec = (canary: Canary, userRoute: KubeObject, routes: R
   return { ...spec, http: [{ ...rule, priority: CANARY_RULE_PRIORITY, backends }] };
 };
 
-const copiedMetadata = (map: Record<string, string> | undefined, drop: (key: string) => boolean): Record<string, string> =>
-  Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !drop(key)));
-
 /** The canary ApisixRoute for a split, built from the user's; pure, for golden tests. */
-export const buildApisixCanaryRoute = (canary: Canary, userRoute: KubeObject, routes: Routes): KubeObject => {
-  const labels = copiedMetadata(userRoute.metadata.labels, (key) => FLUX_TOOLKIT_DOMAIN.test(key));
-  const annotations = {
-    ...copiedMetadata(userRoute.metadata.annotations, (key) => key === KUBECTL_LAST_APPLIED_ANNOTATION || FLUX_TOOLKIT_DOMAIN.test(key)),
-    ...FLUX_RECONCILE_DISABLED,
-  };
-  const owners = canaryOwnerReferences(canary);
-  return {
-    apiVersion: APISIX_API_VERSION,
-    kind: 'ApisixRoute',
-    metadata: compact({
-      name: canaryRouteName(canary),
-      namespace: canary.metadata.namespace,
-      labels: Object.keys(labels).length > 0 ? labels : undefined,
-      annotations,
-      ownerReferences: owners.length > 0 ? owners : undefined,
-    }),
-    spec: canaryRouteSpec(canary, userRoute, routes),
-  };
-};
+export const buildApisixCanaryRoute = (canary: Canary, userRoute: KubeObject, routes: Routes): KubeObject => ({
+  apiVersion: APISIX_API_VERSION,
+  kind: 'ApisixRoute',
+  metadata: ownedMetadata(canary, canaryRouteName(canary), copiedMetadata(userRoute)),
+  spec: canaryRouteSpec(canary, userRoute, routes),
+});
 
 const subject = (canary: Canary): string => `ApisixRoute ${canary.metadata.namespace}/${canaryRouteName(canary)}`;
 
@@ -129,94 +105,44 @@ export const readApisixRoutes = (canary: Canary, route: KubeObject): Routes => {
     listOf(rule?.backends)
       .filter((b) => b.serviceName === service)
       .reduce((sum, b) => sum + (typeof b.weight === 'number' ? Math.max(b.weight, 0) : DEFAULT_BACKEND_WEIGHT), 0);
-  const primary = weight(names.primary);
-  const canaryWeight = weight(names.canary);
-  const total = primary + canaryWeight;
-  if (total === 0) throw new FledgeError('NotReady', `${subject(canary)} has no weighted backends ${names.primary} and ${names.canary}`);
-  const canaryShare = Math.round((100 * canaryWeight) / total);
-  return { primary: 100 - canaryShare, canary: canaryShare, mirrored: false };
+  return percentSplit(weight(names.primary), weight(names.canary), subject(canary), `has no weighted backends ${names.primary} and ${names.canary}`);
 };
 
-const tryRead = (canary: Canary, route: KubeObject): Routes | undefined => {
-  try {
-    return readApisixRoutes(canary, route);
-  } catch {
-    return undefined;
-  }
-};
-
-const checkRoutes = (routes: Routes): void => {
-  if (routes.mirrored) throw new FledgeError('InvalidSpec', `${ROUTER} cannot mirror traffic`);
-  const valid = [routes.primary, routes.canary].every((w) => Number.isInteger(w) && w >= 0 && w <= 100);
-  if (!valid || routes.primary + routes.canary !== 100) {
-    throw new FledgeError('InvalidSpec', `weights must be integers from 0 to 100 that add up to 100, got ${routes.primary}/${routes.canary}`);
-  }
-};
-
-/** Key-order-insensitive equality of JSON values, for "does this write change anything". */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (isFields(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
-const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
-
-class ApisixRouter implements Router {
+class ApisixRouter extends SplitRouter {
   readonly name = 'apisix';
   readonly capabilities = APISIX_CAPABILITIES;
-
-  constructor(private readonly kube: KubeApi) {}
+  protected readonly readSplit = readApisixRoutes;
 
   async reconcile(canary: Canary): Promise<void> {
-    const problems = apisixProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
-    const userName = canary.spec.routeRef?.name ?? '';
-    const userRoute = await this.kube.get(this.ref(canary, userName));
-    if (!userRoute) throw new FledgeError('NotReady', `ApisixRoute ${canary.metadata.namespace}/${userName} not found`);
-    const live = await this.kube.get(this.ref(canary, canaryRouteName(canary)));
-    if (!live) {
-      await this.kube.create(buildApisixCanaryRoute(canary, userRoute, INITIAL_ROUTES));
-      return;
-    }
-    // Never reset a split mid-analysis: rebuild around the live weights.
-    const desired = buildApisixCanaryRoute(canary, userRoute, tryRead(canary, live) ?? INITIAL_ROUTES);
-    const metadata = { ...live.metadata, ...desired.metadata };
-    if (!desired.metadata.labels) delete metadata.labels;
-    const fields = (o: KubeObject): unknown => [o.spec, o.metadata.labels ?? {}, o.metadata.annotations ?? {}, o.metadata.ownerReferences ?? []];
-    if (sameJson(fields(live), fields({ ...desired, metadata }))) return;
-    await this.kube.replace({ ...live, metadata, spec: desired.spec });
+    refuseProblems(canary, apisixProblems(canary));
+    const userRoute = await getUserObject(this.kube, this.ref(canary, canary.spec.routeRef?.name ?? ''));
+    await reconcileCopy(this.kube, this.splitRef(canary), (live) => buildApisixCanaryRoute(canary, userRoute, this.keptRoutes(canary, live)));
   }
 
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkRoutes(routes);
-    const live = await this.live(canary);
+  async finalize(canary: Canary): Promise<void> {
+    if (canary.spec.routeRef?.name) await deleteIfOwned(this.kube, canary, this.splitRef(canary));
+  }
+
+  protected splitRef(canary: Canary): ObjectRef {
+    return this.ref(canary, canaryRouteName(canary));
+  }
+
+  protected splitPatch(canary: Canary, routes: Routes, live: KubeObject): Fields {
     const names = serviceNames(canary.spec.service);
     const index = ruleIndexOf(live.spec, names.primary);
     if (index < 0) throw new FledgeError('NotReady', `${subject(canary)} has no rule with backend ${names.primary}`);
     const http = listOf(fieldsOf(live.spec).http).map((rule, i) => (i === index ? { ...rule, backends: weighted(canary, rule.backends, routes) } : rule));
     // A merge patch replaces the rule list as a whole: guard it with the version it was built from.
-    const ref = this.ref(canary, canaryRouteName(canary));
-    await this.kube.mergePatch(ref, { metadata: { resourceVersion: live.metadata.resourceVersion }, spec: { http } });
+    return { metadata: { resourceVersion: live.metadata.resourceVersion }, spec: { http } };
   }
 
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readApisixRoutes(canary, await this.live(canary));
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    if (!canary.spec.routeRef?.name) return;
-    const ref = this.ref(canary, canaryRouteName(canary));
-    const live = await this.kube.get(ref);
-    if (live && isOwnedBy(live, canary)) await this.kube.delete(ref);
+  protected override async live(canary: Canary): Promise<KubeObject> {
+    refuseProblems(canary, apisixProblems(canary));
+    return super.live(canary);
   }
 
   private ref(canary: Canary, name: string): ObjectRef {
     return { apiVersion: APISIX_API_VERSION, kind: 'ApisixRoute', name, namespace: canary.metadata.namespace };
-  }
-
-  private async live(canary: Canary): Promise<KubeObject> {
-    const problems = apisixProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
-    const route = await this.kube.get(this.ref(canary, canaryRouteName(canary)));
-    if (!route) throw new FledgeError('NotReady', `${subject(canary)} not found (not reconciled yet)`);
-    return route;
   }
 }
 

@@ -11,10 +11,10 @@
  * objects and writes what these return.
  */
 import type { Canary, CanaryService, HTTPMatchRequest, Problem, StringMatch } from '../../src/api/index.js';
-import { canaryOwnerReferences, compact, parseDuration, serviceNames } from '../../src/api/index.js';
+import { compact, parseDuration, serviceNames } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
+import { ownedMetadata } from './adoption.js';
 
 export const APPMESH_API_VERSION = 'appmesh.k8s.aws/v1beta2';
 /** Annotations the App Mesh gateway reads on a VirtualService to expose it (Flagger writes them from hosts). */
@@ -143,16 +143,6 @@ export const buildApexRoutes = (canary: Canary, routes: Routes): MeshRoute[] => 
   ];
 };
 
-const ownedMetadata = (canary: Canary, name: string, extra: Record<string, string> = {}) => {
-  const owners = canaryOwnerReferences(canary);
-  return compact({
-    name,
-    namespace: canary.metadata.namespace,
-    annotations: { ...extra, ...FLUX_RECONCILE_DISABLED },
-    ownerReferences: owners.length > 0 ? owners : undefined,
-  });
-};
-
 /** spec.service.backends as VirtualNode backends: an ARN as such, anything else as a VirtualService name. */
 const nodeBackends = (service: CanaryService): Array<{ virtualService: Record<string, unknown> }> | undefined => {
   if (service.backends.length === 0) return undefined;
@@ -227,7 +217,7 @@ export const buildVirtualService = (canary: Canary, name: string): KubeObject =>
   return {
     apiVersion: APPMESH_API_VERSION,
     kind: 'VirtualService',
-    metadata: ownedMetadata(canary, name, apex ? gatewayAnnotations(canary.spec.service) : {}),
+    metadata: ownedMetadata(canary, name, { annotations: apex ? gatewayAnnotations(canary.spec.service) : {} }),
     spec: { provider: { virtualRouter: { virtualRouterRef: { name } } } },
   };
 };

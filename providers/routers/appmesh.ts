@@ -18,11 +18,10 @@
  * spec.service.meshName is not used: with v1beta2 the controller picks the mesh from the namespace.
  */
 import type { Canary, Problem } from '../../src/api/index.js';
-import { FledgeError, invalidSpec, serviceNames } from '../../src/api/index.js';
+import { FledgeError, isFields, serviceNames } from '../../src/api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import { refOf } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, RouterFactory, Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
 import type { NodeRole } from './appmesh-build.js';
 import {
   APPMESH_API_VERSION,
@@ -34,8 +33,9 @@ import {
   buildVirtualNode,
   buildVirtualService,
 } from './appmesh-build.js';
-import { INITIAL_ROUTES, KUBECTL_LAST_APPLIED_ANNOTATION, ORIGINAL_CONFIG_ANNOTATION } from './istio-build.js';
-import { isOwnedBy } from './istio-read.js';
+import type { Fields } from './adoption.js';
+import { INITIAL_ROUTES, apexRef, fieldsOf, finalizeAdopted, listOf, originalSpecOf, percentSplit, reconcileAdopting, refuseProblems, weightValue } from './adoption.js';
+import { SplitRouter } from './split-router.js';
 
 export const APPMESH_CAPABILITIES: RouterCapabilities = {
   strategies: ['canary', 'ab', 'bluegreen'],
@@ -45,11 +45,6 @@ export const APPMESH_CAPABILITIES: RouterCapabilities = {
 
 /** What this router cannot do for a canary, beyond what its capabilities say. */
 export const appMeshProblems = (canary: Canary): Problem[] => appMeshMatchProblems(canary);
-
-type Fields = Record<string, unknown>;
-const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
-const fieldsOf = (value: unknown): Fields => (isFields(value) ? value : {});
-const listOf = (value: unknown): Fields[] => (Array.isArray(value) ? value.filter(isFields) : []);
 
 /** Spec fields the App Mesh controller's webhook fills in; a rewrite keeps them. */
 const CONTROLLER_FIELDS = ['meshRef', 'awsName'] as const;
@@ -74,85 +69,31 @@ export const readVirtualRouterRoutes = (canary: Canary, router: KubeObject): Rou
   const weight = (node: string): number =>
     targetsOf(route)
       .filter((t) => nodeOf(t) === node)
-      .reduce((sum, t) => sum + (typeof t.weight === 'number' && t.weight > 0 ? t.weight : 0), 0);
-  const primary = weight(names.primary);
-  const canaryWeight = weight(names.canary);
-  if (primary + canaryWeight === 0) throw new FledgeError('NotReady', `${subject(canary)} sends no traffic to ${names.primary} or ${names.canary}`);
-  const canaryShare = Math.round((100 * canaryWeight) / (primary + canaryWeight));
-  return { primary: 100 - canaryShare, canary: canaryShare, mirrored: false };
+      .reduce((sum, t) => sum + weightValue(t.weight), 0);
+  return percentSplit(weight(names.primary), weight(names.canary), subject(canary), `sends no traffic to ${names.primary} or ${names.canary}`);
 };
 
-const tryRead = (canary: Canary, router: KubeObject): Routes | undefined => {
-  try {
-    return readVirtualRouterRoutes(canary, router);
-  } catch {
-    return undefined;
-  }
-};
-
-const checkRoutes = (name: string, routes: Routes): void => {
-  if (routes.mirrored) throw new FledgeError('InvalidSpec', `router "${name}" cannot mirror traffic`);
-  const valid = [routes.primary, routes.canary].every((w) => Number.isInteger(w) && w >= 0 && w <= 100);
-  if (!valid || routes.primary + routes.canary !== 100) {
-    throw new FledgeError('InvalidSpec', `weights must be integers from 0 to 100 that add up to 100, got ${routes.primary}/${routes.canary}`);
-  }
-};
-
-/** The spec a user's object had before the canary adopted it: kubectl's record, else our copy. */
-const originalSpecOf = (obj: KubeObject): Fields | undefined => {
-  const annotations = obj.metadata.annotations ?? {};
-  for (const key of [KUBECTL_LAST_APPLIED_ANNOTATION, ORIGINAL_CONFIG_ANNOTATION]) {
-    const text = annotations[key];
-    if (text === undefined) continue;
-    try {
-      const parsed = JSON.parse(text) as unknown;
-      if (key === KUBECTL_LAST_APPLIED_ANNOTATION && isFields(parsed) && isFields(parsed.spec)) return parsed.spec;
-      if (key === ORIGINAL_CONFIG_ANNOTATION && isFields(parsed)) return parsed;
-    } catch {
-      // Not JSON: try the next record.
-    }
-  }
-  return undefined;
-};
-
-/** Key-order-insensitive equality of JSON values, for "does this write change anything". */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (isFields(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
-const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
-
-class AppMeshRouter implements Router {
+class AppMeshRouter extends SplitRouter {
   readonly capabilities = APPMESH_CAPABILITIES;
+  protected readonly readSplit = readVirtualRouterRoutes;
 
   constructor(
     readonly name: string,
-    private readonly kube: KubeApi,
-  ) {}
+    kube: KubeApi,
+  ) {
+    super(kube);
+  }
 
   async reconcile(canary: Canary): Promise<void> {
-    const problems = appMeshProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
+    refuseProblems(canary, appMeshProblems(canary));
     const names = serviceNames(canary.spec.service);
     for (const role of ['primary', 'canary'] as const) {
       await this.apply(canary, buildVirtualNode(canary, role, await this.podSelector(canary, role)));
     }
-    // Never reset a split mid-analysis: the apex routes are rebuilt around the live weights.
-    await this.apply(canary, buildApexVirtualRouter(canary, INITIAL_ROUTES), (live) => buildApexRoutes(canary, tryRead(canary, live) ?? INITIAL_ROUTES));
+    await this.apply(canary, buildApexVirtualRouter(canary, INITIAL_ROUTES), (live) => buildApexRoutes(canary, this.keptRoutes(canary, live)));
     await this.apply(canary, buildVirtualService(canary, names.apex));
     await this.apply(canary, buildCanaryVirtualRouter(canary));
     await this.apply(canary, buildVirtualService(canary, names.canary));
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkRoutes(this.name, routes);
-    await this.liveRouter(canary);
-    // Only the routes: listeners, mesh and metadata are reconcile's business.
-    await this.kube.mergePatch(this.ref(canary, 'VirtualRouter', serviceNames(canary.spec.service).apex), {
-      spec: { routes: buildApexRoutes(canary, routes) },
-    });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readVirtualRouterRoutes(canary, await this.liveRouter(canary));
   }
 
   /** Services first, then routers, then nodes: the order App Mesh lets go of references. */
@@ -166,44 +107,36 @@ class AppMeshRouter implements Router {
       ['VirtualNode', names.canary],
       ['VirtualNode', names.primary],
     ];
-    for (const [kind, name] of objects) {
-      const ref = this.ref(canary, kind, name);
-      const live = await this.kube.get(ref);
-      if (!live) continue;
-      if (isOwnedBy(live, canary)) {
-        await this.kube.delete(ref);
-        continue;
-      }
-      const original = canary.spec.revertOnDeletion ? originalSpecOf(live) : undefined;
-      if (!original) continue;
-      const annotations = Object.fromEntries(
-        Object.entries(live.metadata.annotations ?? {}).filter(([key]) => key !== ORIGINAL_CONFIG_ANNOTATION && !(key in FLUX_RECONCILE_DISABLED)),
-      );
-      await this.kube.replace({ ...live, metadata: { ...live.metadata, annotations }, spec: { ...original, ...this.controllerFields(live) } });
-    }
+    const restore = (live: KubeObject): KubeObject | undefined => {
+      const original = originalSpecOf(live);
+      return original && { ...live, spec: { ...original, ...this.controllerFields(live) } };
+    };
+    for (const [kind, name] of objects) await finalizeAdopted(this.kube, canary, this.ref(canary, kind, name), { restore });
+  }
+
+  /** The apex VirtualRouter holds the split. */
+  protected splitRef(canary: Canary): ObjectRef {
+    return apexRef(canary, APPMESH_API_VERSION, 'VirtualRouter');
+  }
+
+  /** Only the routes: listeners, mesh and metadata are reconcile's business. */
+  protected splitPatch(canary: Canary, routes: Routes): Fields {
+    return { spec: { routes: buildApexRoutes(canary, routes) } };
   }
 
   /**
-   * Create `desired`, or bring the live object in line with it: the spec (from `specRoutes` for the
-   * apex router) plus the controller's fields, our annotations over the live ones. A user's object is
-   * remembered the first time it is adopted and keeps its owners.
+   * Create `desired`, or bring the live object in line with it: the spec (its routes from
+   * `liveRoutes` for the apex router, so the live split stays) plus the controller's fields.
+   * Gateway annotations follow spec.service.hosts: stale ones go, current ones come from `desired`.
    */
-  private async apply(canary: Canary, desired: KubeObject, specRoutes?: (live: KubeObject) => unknown): Promise<void> {
-    const live = await this.kube.get(refOf(desired));
-    if (!live) {
-      await this.kube.create(desired);
-      return;
-    }
-    const spec: Fields = { ...fieldsOf(desired.spec), ...this.controllerFields(live) };
-    if (specRoutes) spec.routes = specRoutes(live);
-    // Gateway annotations follow spec.service.hosts: stale ones go, current ones come from `desired`.
-    const kept = Object.entries(live.metadata.annotations ?? {}).filter(([key]) => !key.startsWith(GATEWAY_ANNOTATION_PREFIX));
-    const annotations: Record<string, string> = { ...Object.fromEntries(kept), ...desired.metadata.annotations };
-    if (!isOwnedBy(live, canary) && annotations[ORIGINAL_CONFIG_ANNOTATION] === undefined) {
-      annotations[ORIGINAL_CONFIG_ANNOTATION] = JSON.stringify(live.spec ?? {});
-    }
-    if (sameJson(live.spec, spec) && sameJson(live.metadata.annotations ?? {}, annotations)) return;
-    await this.kube.replace({ ...live, metadata: { ...live.metadata, annotations }, spec });
+  private async apply(canary: Canary, desired: KubeObject, liveRoutes?: (live: KubeObject) => unknown): Promise<void> {
+    const build = (live: KubeObject | undefined): KubeObject => {
+      if (!live) return desired;
+      const spec: Fields = { ...fieldsOf(desired.spec), ...this.controllerFields(live) };
+      if (liveRoutes) spec.routes = liveRoutes(live);
+      return { ...desired, spec };
+    };
+    await reconcileAdopting(this.kube, canary, refOf(desired), build, { keepAnnotation: (key) => !key.startsWith(GATEWAY_ANNOTATION_PREFIX) });
   }
 
   private controllerFields(live: KubeObject): Fields {
@@ -225,12 +158,6 @@ class AppMeshRouter implements Router {
 
   private ref(canary: Canary, kind: string, name: string): ObjectRef {
     return { apiVersion: APPMESH_API_VERSION, kind, name, namespace: canary.metadata.namespace };
-  }
-
-  private async liveRouter(canary: Canary): Promise<KubeObject> {
-    const router = await this.kube.get(this.ref(canary, 'VirtualRouter', serviceNames(canary.spec.service).apex));
-    if (!router) throw new FledgeError('NotReady', `${subject(canary)} not found (not reconciled yet)`);
-    return router;
   }
 }
 

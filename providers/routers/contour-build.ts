@@ -8,11 +8,10 @@
  * `l5d-dst-override` header Flagger sets so a Linkerd mesh behind Contour keeps the split.
  */
 import type { Canary, HTTPMatchRequest, HTTPRetry, Problem } from '../../src/api/index.js';
-import { canaryOwnerReferences, compact, serviceNames } from '../../src/api/index.js';
+import { compact, serviceNames } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
-import { valueMatchOf } from './adoption.js';
+import { ownedMetadata, valueMatchOf } from './adoption.js';
 
 export const CONTOUR_API_VERSION = 'projectcontour.io/v1';
 /** The annotation Contour's --ingress-class-name selects proxies by (Flagger's --ingress-class). */
@@ -180,16 +179,11 @@ export const buildContourRoutes = (canary: Canary, routes: Routes): ContourRoute
  * proxy adopted under the service's name stays a root (Flagger drops it, and the host with it).
  */
 export const buildHTTPProxy = (canary: Canary, routes: Routes, ingressClass?: string, virtualhost?: unknown): KubeObject => {
-  const owners = canaryOwnerReferences(canary);
+  const annotations: Record<string, string> = ingressClass ? { [CONTOUR_INGRESS_CLASS_ANNOTATION]: ingressClass } : {};
   return {
     apiVersion: CONTOUR_API_VERSION,
     kind: 'HTTPProxy',
-    metadata: compact({
-      name: serviceNames(canary.spec.service).apex,
-      namespace: canary.metadata.namespace,
-      annotations: { ...FLUX_RECONCILE_DISABLED, ...(ingressClass ? { [CONTOUR_INGRESS_CLASS_ANNOTATION]: ingressClass } : {}) },
-      ownerReferences: owners.length > 0 ? owners : undefined,
-    }),
+    metadata: ownedMetadata(canary, serviceNames(canary.spec.service).apex, { annotations }),
     spec: compact({ virtualhost, routes: buildContourRoutes(canary, routes) }),
   };
 };

@@ -25,22 +25,13 @@
  *   an owned one is deleted (Flagger leaves it to the garbage collector).
  */
 import type { Canary } from '../../src/api/index.js';
-import { FledgeError, invalidSpec, serviceNames } from '../../src/api/index.js';
+import { FledgeError, serviceNames } from '../../src/api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
 import { CONTOUR_API_VERSION, buildContourRoutes, buildHTTPProxy, contourProblems } from './contour-build.js';
-import {
-  INITIAL_ROUTES,
-  checkSplit,
-  fieldsOf,
-  finalizeAdopted,
-  getLive,
-  listOf,
-  percentSplit,
-  reconcileAdopting,
-  tryRead,
-  weightValue,
-} from './adoption.js';
+import type { Fields } from './adoption.js';
+import { apexRef, fieldsOf, finalizeAdopted, listOf, percentSplit, reconcileAdopting, refuseProblems, weightValue } from './adoption.js';
+import { SplitRouter } from './split-router.js';
 
 export { contourProblems } from './contour-build.js';
 
@@ -74,42 +65,36 @@ export const readHTTPProxyRoutes = (canary: Canary, proxy: KubeObject): Routes =
   return percentSplit(weight(names.primary), weight(names.canary), subject);
 };
 
-class ContourRouter implements Router {
+class ContourRouter extends SplitRouter {
   readonly name = 'contour';
   readonly capabilities = CONTOUR_CAPABILITIES;
+  protected readonly readSplit = readHTTPProxyRoutes;
 
   constructor(
-    private readonly kube: KubeApi,
+    kube: KubeApi,
     private readonly ingressClass: string | undefined,
-  ) {}
+  ) {
+    super(kube);
+  }
 
   async reconcile(canary: Canary): Promise<void> {
-    const problems = contourProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
-    // Never reset a split mid-analysis: rebuild around the live weights.
-    await reconcileAdopting(this.kube, canary, this.ref(canary), (live) => {
-      const routes = (live ? tryRead(() => readHTTPProxyRoutes(canary, live)) : undefined) ?? INITIAL_ROUTES;
-      return buildHTTPProxy(canary, routes, this.ingressClass, live ? fieldsOf(live.spec).virtualhost : undefined);
-    });
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkSplit(this.name, routes);
-    await getLive(this.kube, this.ref(canary));
-    // Only the routes: metadata is reconcile's business.
-    await this.kube.mergePatch(this.ref(canary), { spec: { routes: buildContourRoutes(canary, routes) } });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readHTTPProxyRoutes(canary, await getLive(this.kube, this.ref(canary)));
+    refuseProblems(canary, contourProblems(canary));
+    await reconcileAdopting(this.kube, canary, this.splitRef(canary), (live) =>
+      buildHTTPProxy(canary, this.keptRoutes(canary, live), this.ingressClass, live ? fieldsOf(live.spec).virtualhost : undefined),
+    );
   }
 
   async finalize(canary: Canary): Promise<void> {
-    await finalizeAdopted(this.kube, canary, this.ref(canary));
+    await finalizeAdopted(this.kube, canary, this.splitRef(canary));
   }
 
-  private ref(canary: Canary): ObjectRef {
-    return { apiVersion: CONTOUR_API_VERSION, kind: 'HTTPProxy', name: serviceNames(canary.spec.service).apex, namespace: canary.metadata.namespace };
+  protected splitRef(canary: Canary): ObjectRef {
+    return apexRef(canary, CONTOUR_API_VERSION, 'HTTPProxy');
+  }
+
+  /** Only the routes: metadata is reconcile's business. */
+  protected splitPatch(canary: Canary, routes: Routes): Fields {
+    return { spec: { routes: buildContourRoutes(canary, routes) } };
   }
 }
 

@@ -11,12 +11,11 @@
  *   user's VirtualService delegates to it, and the route inherits the delegating path.
  */
 import type { Canary, HTTPMatchRequest, Problem, StringMatch } from '../../src/api/index.js';
-import { canaryOwnerReferences, compact, serviceNames } from '../../src/api/index.js';
+import { compact, serviceNames } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
 import type { Fields } from './adoption.js';
-import { valueMatchOf } from './adoption.js';
+import { ownedMetadata, valueMatchOf } from './adoption.js';
 
 export const GLOO_UPSTREAM_API_VERSION = 'gloo.solo.io/v1';
 export const GLOO_ROUTE_TABLE_API_VERSION = 'gateway.solo.io/v1';
@@ -138,24 +137,12 @@ export const buildGlooRoutes = (canary: Canary, routes: Routes): GlooRoute[] => 
   ];
 };
 
-const ownedMetadata = (canary: Canary, name: string, labels: Record<string, string>, annotations: Record<string, string>) => {
-  const owners = canaryOwnerReferences(canary);
-  return compact({
-    name,
-    namespace: canary.metadata.namespace,
-    labels: Object.keys(labels).length > 0 ? { ...labels } : undefined,
-    annotations: { ...annotations, ...FLUX_RECONCILE_DISABLED },
-    ownerReferences: owners.length > 0 ? owners : undefined,
-  });
-};
-
 /** The RouteTable for a split, labelled and annotated from spec.service.apex. */
 export const buildRouteTable = (canary: Canary, routes: Routes): KubeObject => {
-  const apex = canary.spec.service.apex;
   return {
     apiVersion: GLOO_ROUTE_TABLE_API_VERSION,
     kind: 'RouteTable',
-    metadata: ownedMetadata(canary, serviceNames(canary.spec.service).apex, apex?.labels ?? {}, apex?.annotations ?? {}),
+    metadata: ownedMetadata(canary, serviceNames(canary.spec.service).apex, canary.spec.service.apex),
     spec: { routes: buildGlooRoutes(canary, routes) },
   };
 };
@@ -176,7 +163,7 @@ export const buildUpstream = (canary: Canary, side: Side, selector: Record<strin
   return {
     apiVersion: GLOO_UPSTREAM_API_VERSION,
     kind: 'Upstream',
-    metadata: ownedMetadata(canary, upstreamName(canary, side), {}, {}),
+    metadata: ownedMetadata(canary, upstreamName(canary, side)),
     spec: { ...copied, kube },
   };
 };

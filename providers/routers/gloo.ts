@@ -22,22 +22,12 @@
  *   finalize with revertOnDeletion; owned ones are deleted (Flagger leaves them to the garbage collector).
  */
 import type { Canary } from '../../src/api/index.js';
-import { FledgeError, invalidSpec, serviceNames } from '../../src/api/index.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
+import { FledgeError, serviceNames } from '../../src/api/index.js';
+import type { KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
 import type { Fields } from './adoption.js';
-import {
-  INITIAL_ROUTES,
-  checkSplit,
-  fieldsOf,
-  finalizeAdopted,
-  getLive,
-  listOf,
-  percentSplit,
-  reconcileAdopting,
-  tryRead,
-  weightValue,
-} from './adoption.js';
+import { apexRef, fieldsOf, finalizeAdopted, listOf, percentSplit, reconcileAdopting, refuseProblems, weightValue } from './adoption.js';
+import { SplitRouter } from './split-router.js';
 import type { Side } from './gloo-build.js';
 import {
   GLOO_ROUTE_TABLE_API_VERSION,
@@ -80,46 +70,39 @@ export const readRouteTableRoutes = (canary: Canary, table: KubeObject): Routes 
   return percentSplit(weight('primary'), weight('canary'), subject);
 };
 
-class GlooRouter implements Router {
+class GlooRouter extends SplitRouter {
   readonly name = 'gloo';
   readonly capabilities = GLOO_CAPABILITIES;
-
-  constructor(private readonly kube: KubeApi) {}
+  protected readonly readSplit = readRouteTableRoutes;
 
   async reconcile(canary: Canary): Promise<void> {
-    const problems = glooProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
+    refuseProblems(canary, glooProblems(canary));
     const config = await this.configUpstreamSpec(canary);
     for (const side of SIDES) {
       const selector = await this.selectorOf(canary, side);
       await reconcileAdopting(this.kube, canary, this.upstreamRef(canary, side), () => buildUpstream(canary, side, selector, config));
     }
-    // Never reset a split mid-analysis: rebuild around the live weights.
-    await reconcileAdopting(this.kube, canary, this.tableRef(canary), (live) => {
-      const routes = (live ? tryRead(() => readRouteTableRoutes(canary, live)) : undefined) ?? INITIAL_ROUTES;
-      return buildRouteTable(canary, routes);
-    });
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkSplit(this.name, routes);
-    await getLive(this.kube, this.tableRef(canary));
-    // Only the routes: metadata is reconcile's business.
-    await this.kube.mergePatch(this.tableRef(canary), { spec: { routes: buildGlooRoutes(canary, routes) } });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readRouteTableRoutes(canary, await getLive(this.kube, this.tableRef(canary)));
+    await reconcileAdopting(this.kube, canary, this.splitRef(canary), (live) => buildRouteTable(canary, this.keptRoutes(canary, live)));
   }
 
   async finalize(canary: Canary): Promise<void> {
-    await finalizeAdopted(this.kube, canary, this.tableRef(canary));
+    await finalizeAdopted(this.kube, canary, this.splitRef(canary));
     // Every port's Upstreams: a port change leaves the previous ones behind.
     const upstreams = await this.kube.list(GLOO_UPSTREAM_API_VERSION, 'Upstream', canary.metadata.namespace);
     for (const { metadata } of upstreams) {
       if (!SIDES.some((side) => isUpstreamName(canary, side, metadata.name))) continue;
       await finalizeAdopted(this.kube, canary, { ...this.upstreamRef(canary, 'primary'), name: metadata.name });
     }
+  }
+
+  /** The RouteTable holds the split. */
+  protected splitRef(canary: Canary): ObjectRef {
+    return apexRef(canary, GLOO_ROUTE_TABLE_API_VERSION, 'RouteTable');
+  }
+
+  /** Only the routes: metadata is reconcile's business. */
+  protected splitPatch(canary: Canary, routes: Routes): Fields {
+    return { spec: { routes: buildGlooRoutes(canary, routes) } };
   }
 
   /** The spec of the Upstream named by spec.upstreamRef; undefined without one. */
@@ -140,10 +123,6 @@ class GlooRouter implements Router {
     if (!service) throw new FledgeError('NotReady', `Service ${canary.metadata.namespace}/${name} not found`);
     const selector = fieldsOf(fieldsOf(service.spec).selector);
     return Object.fromEntries(Object.entries(selector).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  }
-
-  private tableRef(canary: Canary): ObjectRef {
-    return { apiVersion: GLOO_ROUTE_TABLE_API_VERSION, kind: 'RouteTable', name: serviceNames(canary.spec.service).apex, namespace: canary.metadata.namespace };
   }
 
   private upstreamRef(canary: Canary, side: Side): ObjectRef {

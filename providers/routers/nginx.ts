@@ -18,12 +18,12 @@
  *   header names are compared case-insensitively, so `Cookie` is the cookie as `cookie` is.
  */
 import type { Canary, HTTPMatchRequest, Problem } from '../../src/api/index.js';
-import { FledgeError, invalidSpec, serviceNames } from '../../src/api/index.js';
+import { FledgeError, invalidSpec, isFields, serviceNames } from '../../src/api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
-import { canaryOwnerReference } from './istio-build.js';
-import { isOwnedBy } from './istio-read.js';
+import type { Fields } from './adoption.js';
+import { checkSplit, copiedMetadata, deleteIfOwned, getUserObject, itemsOf, ownedMetadata, reconcileCopy, refuseProblems } from './adoption.js';
+import { SplitRouter } from './split-router.js';
 
 export const NGINX_CAPABILITIES: RouterCapabilities = {
   strategies: ['canary', 'ab', 'bluegreen'],
@@ -34,9 +34,6 @@ export const NGINX_CAPABILITIES: RouterCapabilities = {
 /** ingress-nginx's default `--annotations-prefix` (Flagger's `--ingress-annotations-prefix`). */
 export const DEFAULT_ANNOTATIONS_PREFIX = 'nginx.ingress.kubernetes.io';
 export const INGRESS_API_VERSION = 'networking.k8s.io/v1';
-const KUBECTL_LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-/** Flux's ownership marks: copied onto the canary Ingress they would make Flux prune it. */
-const FLUX_TOOLKIT_DOMAIN = /(^|\.)toolkit\.fluxcd\.io\//;
 
 /** The canary annotations this router writes (suffixes after `<prefix>/`). */
 const MANAGED = ['canary', 'canary-weight', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie'] as const;
@@ -108,7 +105,7 @@ export const canaryIngressName = (canary: Canary): string => `${canary.spec.ingr
 
 /** The canary annotations for a split, each managed key with its value or null (absent). */
 export const canaryAnnotations = (canary: Canary, routes: Routes, prefix = DEFAULT_ANNOTATIONS_PREFIX): Record<string, string | null> => {
-  checkRoutes(canary, routes);
+  checkNginxSplit(canary, routes);
   const values: Partial<Record<Managed, string>> = { canary: 'true', 'canary-weight': String(routes.canary) };
   if (isAb(canary)) {
     // Requests without the header or cookie must stay on the primary, whatever the split.
@@ -124,20 +121,12 @@ export const canaryAnnotations = (canary: Canary, routes: Routes, prefix = DEFAU
   return Object.fromEntries(MANAGED.map((key) => [`${prefix}/${key}`, values[key] ?? null]));
 };
 
-const checkRoutes = (canary: Canary, routes: Routes): void => {
-  if (routes.mirrored) throw new FledgeError('InvalidSpec', `${ROUTER} cannot mirror traffic`);
-  const valid = [routes.primary, routes.canary].every((w) => Number.isInteger(w) && w >= 0 && w <= 100);
-  if (!valid || routes.primary + routes.canary !== 100) {
-    throw new FledgeError('InvalidSpec', `weights must be integers from 0 to 100 that add up to 100, got ${routes.primary}/${routes.canary}`);
-  }
+const checkNginxSplit = (canary: Canary, routes: Routes): void => {
+  checkSplit('nginx', routes);
   if (isAb(canary) && routes.canary !== 0 && routes.canary !== 100) {
     throw new FledgeError('InvalidSpec', `${ROUTER} A/B testing sends matching requests all to one side (100/0 or 0/100), got ${routes.primary}/${routes.canary}`);
   }
 };
-
-type Fields = Record<string, unknown>;
-const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
-const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** A backend `{service: {name, port}}` renamed from `from` to `to`; undefined when it is not `from`'s. */
 const renamedBackend = (backend: unknown, from: string, to: string): Fields | undefined => {
@@ -161,15 +150,12 @@ export const canaryIngressSpec = (spec: unknown, apex: string, canaryService: st
   if (Array.isArray(copy.rules)) {
     copy.rules = copy.rules.map((rule) => {
       if (!isFields(rule) || !isFields(rule.http)) return rule;
-      const paths = listOf(rule.http.paths).map((p) => (isFields(p) ? { ...p, backend: renamed(p.backend) } : p));
+      const paths = itemsOf(rule.http.paths).map((p) => (isFields(p) ? { ...p, backend: renamed(p.backend) } : p));
       return { ...rule, http: { ...rule.http, paths } };
     });
   }
   return found ? copy : undefined;
 };
-
-const copiedMetadata = (map: Record<string, string> | undefined, drop: (key: string) => boolean): Record<string, string> =>
-  Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !drop(key)));
 
 /**
  * The canary Ingress for a split, built from the user's Ingress: its labels and annotations (minus
@@ -184,28 +170,9 @@ export const buildCanaryIngress = (canary: Canary, ingress: KubeObject, routes: 
     ]);
   }
   const canaryKeys = `${prefix}/canary`;
-  const labels = copiedMetadata(ingress.metadata.labels, (key) => FLUX_TOOLKIT_DOMAIN.test(key));
-  const annotations: Record<string, string> = {
-    ...copiedMetadata(
-      ingress.metadata.annotations,
-      (key) => key.startsWith(canaryKeys) || key === KUBECTL_LAST_APPLIED || FLUX_TOOLKIT_DOMAIN.test(key),
-    ),
-    ...FLUX_RECONCILE_DISABLED,
-  };
+  const { labels, annotations } = copiedMetadata(ingress, (key) => key.startsWith(canaryKeys));
   for (const [key, value] of Object.entries(canaryAnnotations(canary, routes, prefix))) if (value !== null) annotations[key] = value;
-  const owners = canaryOwnerReference(canary);
-  return {
-    apiVersion: INGRESS_API_VERSION,
-    kind: 'Ingress',
-    metadata: {
-      name: canaryIngressName(canary),
-      namespace: canary.metadata.namespace,
-      ...(Object.keys(labels).length > 0 ? { labels } : {}),
-      annotations,
-      ...(owners.length > 0 ? { ownerReferences: owners } : {}),
-    },
-    spec,
-  };
+  return { apiVersion: INGRESS_API_VERSION, kind: 'Ingress', metadata: ownedMetadata(canary, canaryIngressName(canary), { labels, annotations }), spec };
 };
 
 /**
@@ -228,80 +195,49 @@ export const readIngressRoutes = (canary: Canary, ingress: KubeObject, prefix = 
   return { primary: 100 - weight, canary: weight, mirrored: false };
 };
 
-const INITIAL_ROUTES: Routes = { primary: 100, canary: 0, mirrored: false };
-
-/** Key-order-insensitive equality of JSON values, for "does this write change anything". */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (isFields(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
-const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
-
-class NginxRouter implements Router {
+class NginxRouter extends SplitRouter {
   readonly name = 'nginx';
   readonly capabilities = NGINX_CAPABILITIES;
+  protected readonly readSplit = (canary: Canary, live: KubeObject): Routes => readIngressRoutes(canary, live, this.prefix);
 
   constructor(
-    private readonly kube: KubeApi,
+    kube: KubeApi,
     private readonly prefix: string,
-  ) {}
+  ) {
+    super(kube);
+  }
 
   async reconcile(canary: Canary): Promise<void> {
-    const problems = nginxProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
-    const userName = canary.spec.ingressRef?.name ?? '';
-    const ingress = await this.kube.get(this.ref(canary, userName));
-    if (!ingress) throw new FledgeError('NotReady', `Ingress ${canary.metadata.namespace}/${userName} not found`);
-    const live = await this.kube.get(this.ref(canary, canaryIngressName(canary)));
-    if (!live) {
-      await this.kube.create(buildCanaryIngress(canary, ingress, INITIAL_ROUTES, this.prefix));
-      return;
-    }
-    // Never reset a split mid-analysis: rebuild around the live weight (or header match).
-    const routes = this.tryRead(canary, live) ?? INITIAL_ROUTES;
-    const desired = buildCanaryIngress(canary, ingress, routes, this.prefix);
-    const metadata = { ...live.metadata, ...desired.metadata };
-    if (!desired.metadata.labels) delete metadata.labels;
-    const fields = (o: KubeObject): unknown => [o.spec, o.metadata.labels ?? {}, o.metadata.annotations ?? {}, o.metadata.ownerReferences ?? []];
-    if (sameJson(fields(live), fields({ ...desired, metadata }))) return;
-    await this.kube.replace({ ...live, metadata, spec: desired.spec });
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    const annotations = canaryAnnotations(canary, routes, this.prefix);
-    await this.liveCanaryIngress(canary);
-    // Only the canary annotations: spec, labels and the rest are reconcile's business.
-    await this.kube.mergePatch(this.ref(canary, canaryIngressName(canary)), { metadata: { annotations } });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readIngressRoutes(canary, await this.liveCanaryIngress(canary), this.prefix);
+    refuseProblems(canary, nginxProblems(canary));
+    const ingress = await getUserObject(this.kube, this.ref(canary, canary.spec.ingressRef?.name ?? ''));
+    // The live split includes an A/B header match: keptRoutes reads it back too.
+    await reconcileCopy(this.kube, this.splitRef(canary), (live) => buildCanaryIngress(canary, ingress, this.keptRoutes(canary, live), this.prefix));
   }
 
   async finalize(canary: Canary): Promise<void> {
-    if (!canary.spec.ingressRef?.name) return;
-    const ref = this.ref(canary, canaryIngressName(canary));
-    const live = await this.kube.get(ref);
-    if (live && isOwnedBy(live, canary)) await this.kube.delete(ref);
+    if (canary.spec.ingressRef?.name) await deleteIfOwned(this.kube, canary, this.splitRef(canary));
   }
 
-  private tryRead(canary: Canary, ingress: KubeObject): Routes | undefined {
-    try {
-      return readIngressRoutes(canary, ingress, this.prefix);
-    } catch {
-      return undefined;
-    }
+  protected splitRef(canary: Canary): ObjectRef {
+    return this.ref(canary, canaryIngressName(canary));
+  }
+
+  /** Only the canary annotations: spec, labels and the rest are reconcile's business. */
+  protected splitPatch(canary: Canary, routes: Routes): Fields {
+    return { metadata: { annotations: canaryAnnotations(canary, routes, this.prefix) } };
+  }
+
+  protected override checkRoutes(canary: Canary, routes: Routes): void {
+    checkNginxSplit(canary, routes);
+  }
+
+  protected override async live(canary: Canary): Promise<KubeObject> {
+    if (!canary.spec.ingressRef?.name) throw invalidSpec('Canary', canary.metadata.name, nginxProblems(canary));
+    return super.live(canary);
   }
 
   private ref(canary: Canary, name: string): ObjectRef {
     return { apiVersion: INGRESS_API_VERSION, kind: 'Ingress', name, namespace: canary.metadata.namespace };
-  }
-
-  private async liveCanaryIngress(canary: Canary): Promise<KubeObject> {
-    if (!canary.spec.ingressRef?.name) throw invalidSpec('Canary', canary.metadata.name, nginxProblems(canary));
-    const ingress = await this.kube.get(this.ref(canary, canaryIngressName(canary)));
-    if (!ingress) {
-      throw new FledgeError('NotReady', `Ingress ${canary.metadata.namespace}/${canaryIngressName(canary)} not found (not reconciled yet)`);
-    }
-    return ingress;
   }
 }
 

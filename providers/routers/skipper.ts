@@ -24,13 +24,25 @@
  * - finalize deletes the copy only when the Canary owns it.
  */
 import type { Canary, Problem } from '../../src/api/index.js';
-import { FledgeError, canaryOwnerReferences, invalidSpec, isFields, serviceNames } from '../../src/api/index.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
+import { FledgeError, invalidSpec, isFields, serviceNames } from '../../src/api/index.js';
+import type { KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
 import type { Fields } from './adoption.js';
-import { INITIAL_ROUTES, checkSplit, fieldsOf, getLive, percentSplit, sameJson, tryRead, weightValue } from './adoption.js';
-import { isOwnedBy } from './istio-read.js';
+import {
+  INITIAL_ROUTES,
+  copiedMetadata,
+  deleteIfOwned,
+  fieldsOf,
+  getUserObject,
+  itemsOf,
+  ownedMetadata,
+  percentSplit,
+  reconcileCopy,
+  refuseProblems,
+  tryRead,
+  weightValue,
+} from './adoption.js';
+import { SplitRouter } from './split-router.js';
 
 export const SKIPPER_CAPABILITIES: RouterCapabilities = {
   strategies: ['canary', 'bluegreen'],
@@ -45,9 +57,6 @@ export const ROUTE_WEIGHT_PREDICATE = 'Weight(100)';
 /** Turns the copy's routes off, so the user's Ingress serves every request. */
 export const ROUTE_DISABLED_PREDICATE = 'False()';
 const INGRESS_API_VERSION = 'networking.k8s.io/v1';
-const KUBECTL_LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-/** Flux's ownership marks: copied onto the canary Ingress they would make Flux prune it. */
-const FLUX_TOOLKIT_DOMAIN = /(^|\.)toolkit\.fluxcd\.io\//;
 const ROUTER = 'router "skipper"';
 
 /** What this router cannot do for a canary, beyond what its capabilities say. */
@@ -79,8 +88,6 @@ export const skipperPredicate = (existing: string | undefined, routes: Routes): 
   return [ours, ...rest].join(' && ');
 };
 
-const listOfAny = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-
 /** A path's backend renamed to `to` when it is the Service `from`'s; undefined when it is not. */
 const withBackend = (path: unknown, from: string, to: string): Fields | undefined => {
   const fields = fieldsOf(path);
@@ -96,7 +103,7 @@ const withBackend = (path: unknown, from: string, to: string): Fields | undefine
 export const skipperIngressSpec = (spec: unknown, apex: string, primary: string, canaryService: string): Fields | undefined => {
   const copy: Fields = structuredClone(fieldsOf(spec));
   let found = false;
-  copy.rules = listOfAny(copy.rules).map((rule) => {
+  copy.rules = itemsOf(copy.rules).map((rule) => {
     const http = fieldsOf(fieldsOf(rule).http);
     if (!Array.isArray(http.paths)) return rule;
     const canaryPaths: Fields[] = [];
@@ -113,9 +120,6 @@ export const skipperIngressSpec = (spec: unknown, apex: string, primary: string,
   return found ? copy : undefined;
 };
 
-const copiedMetadata = (map: Record<string, string> | undefined, drop: (key: string) => boolean): Record<string, string> =>
-  Object.fromEntries(Object.entries(map ?? {}).filter(([key]) => !drop(key)));
-
 /** The canary Ingress for a split, built from the user's Ingress; pure, for golden tests. */
 export const buildSkipperIngress = (canary: Canary, ingress: KubeObject, routes: Routes): KubeObject => {
   const names = serviceNames(canary.spec.service);
@@ -125,27 +129,10 @@ export const buildSkipperIngress = (canary: Canary, ingress: KubeObject, routes:
       { path: 'spec.ingressRef.name', rule: `Ingress "${ingress.metadata.name}" has no path to Service "${names.apex}"` },
     ]);
   }
-  const userAnnotations = ingress.metadata.annotations ?? {};
-  const labels = copiedMetadata(ingress.metadata.labels, (key) => FLUX_TOOLKIT_DOMAIN.test(key));
-  const annotations = {
-    ...copiedMetadata(userAnnotations, (key) => key === KUBECTL_LAST_APPLIED || FLUX_TOOLKIT_DOMAIN.test(key)),
-    ...FLUX_RECONCILE_DISABLED,
-    [BACKEND_WEIGHTS_ANNOTATION]: backendWeights(canary, routes),
-    [SKIPPER_PREDICATE_ANNOTATION]: skipperPredicate(userAnnotations[SKIPPER_PREDICATE_ANNOTATION], routes),
-  };
-  const owners = canaryOwnerReferences(canary);
-  return {
-    apiVersion: INGRESS_API_VERSION,
-    kind: 'Ingress',
-    metadata: {
-      name: skipperCanaryIngressName(canary),
-      namespace: canary.metadata.namespace,
-      ...(Object.keys(labels).length > 0 ? { labels } : {}),
-      annotations,
-      ...(owners.length > 0 ? { ownerReferences: owners } : {}),
-    },
-    spec,
-  };
+  const { labels, annotations } = copiedMetadata(ingress);
+  annotations[BACKEND_WEIGHTS_ANNOTATION] = backendWeights(canary, routes);
+  annotations[SKIPPER_PREDICATE_ANNOTATION] = skipperPredicate(ingress.metadata.annotations?.[SKIPPER_PREDICATE_ANNOTATION], routes);
+  return { apiVersion: INGRESS_API_VERSION, kind: 'Ingress', metadata: ownedMetadata(canary, skipperCanaryIngressName(canary), { labels, annotations }), spec };
 };
 
 /**
@@ -165,61 +152,38 @@ export const readSkipperRoutes = (canary: Canary, ingress: KubeObject): Routes =
   return percentSplit(weightValue(weights[names.primary]), weightValue(weights[names.canary]), subject);
 };
 
-class SkipperRouter implements Router {
+class SkipperRouter extends SplitRouter {
   readonly name = 'skipper';
   readonly capabilities = SKIPPER_CAPABILITIES;
-
-  constructor(private readonly kube: KubeApi) {}
+  protected readonly readSplit = readSkipperRoutes;
 
   async reconcile(canary: Canary): Promise<void> {
-    const problems = skipperProblems(canary);
-    if (problems.length > 0) throw invalidSpec('Canary', canary.metadata.name, problems);
-    const userName = canary.spec.ingressRef?.name ?? '';
-    const ingress = await this.kube.get(this.ref(canary, userName));
-    if (!ingress) throw new FledgeError('NotReady', `Ingress ${canary.metadata.namespace}/${userName} not found`);
-    const live = await this.kube.get(this.ref(canary, skipperCanaryIngressName(canary)));
-    if (!live) {
-      await this.kube.create(buildSkipperIngress(canary, ingress, INITIAL_ROUTES));
-      return;
-    }
-    // Never reset a split mid-analysis: rebuild around the live weights.
-    const routes = tryRead(() => readSkipperRoutes(canary, live)) ?? INITIAL_ROUTES;
-    const desired = buildSkipperIngress(canary, ingress, routes);
-    const metadata = { ...live.metadata, ...desired.metadata };
-    if (!desired.metadata.labels) delete metadata.labels;
-    const fields = (o: KubeObject): unknown => [o.spec, o.metadata.labels ?? {}, o.metadata.annotations ?? {}, o.metadata.ownerReferences ?? []];
-    if (sameJson(fields(live), fields({ ...desired, metadata }))) return;
-    await this.kube.replace({ ...live, metadata, spec: desired.spec });
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkSplit(this.name, routes);
-    const live = await this.liveCanaryIngress(canary);
-    const predicate = skipperPredicate(live.metadata.annotations?.[SKIPPER_PREDICATE_ANNOTATION], routes);
-    // Only the two annotations: spec, labels and the rest are reconcile's business.
-    await this.kube.mergePatch(this.ref(canary, skipperCanaryIngressName(canary)), {
-      metadata: { annotations: { [BACKEND_WEIGHTS_ANNOTATION]: backendWeights(canary, routes), [SKIPPER_PREDICATE_ANNOTATION]: predicate } },
-    });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readSkipperRoutes(canary, await this.liveCanaryIngress(canary));
+    refuseProblems(canary, skipperProblems(canary));
+    const ingress = await getUserObject(this.kube, this.ref(canary, canary.spec.ingressRef?.name ?? ''));
+    await reconcileCopy(this.kube, this.splitRef(canary), (live) => buildSkipperIngress(canary, ingress, this.keptRoutes(canary, live)));
   }
 
   async finalize(canary: Canary): Promise<void> {
-    if (!canary.spec.ingressRef?.name) return;
-    const ref = this.ref(canary, skipperCanaryIngressName(canary));
-    const live = await this.kube.get(ref);
-    if (live && isOwnedBy(live, canary)) await this.kube.delete(ref);
+    if (canary.spec.ingressRef?.name) await deleteIfOwned(this.kube, canary, this.splitRef(canary));
+  }
+
+  protected splitRef(canary: Canary): ObjectRef {
+    return this.ref(canary, skipperCanaryIngressName(canary));
+  }
+
+  /** Only the two annotations: spec, labels and the rest are reconcile's business. */
+  protected splitPatch(canary: Canary, routes: Routes, live: KubeObject): Fields {
+    const predicate = skipperPredicate(live.metadata.annotations?.[SKIPPER_PREDICATE_ANNOTATION], routes);
+    return { metadata: { annotations: { [BACKEND_WEIGHTS_ANNOTATION]: backendWeights(canary, routes), [SKIPPER_PREDICATE_ANNOTATION]: predicate } } };
+  }
+
+  protected override async live(canary: Canary): Promise<KubeObject> {
+    refuseProblems(canary, skipperProblems(canary));
+    return super.live(canary);
   }
 
   private ref(canary: Canary, name: string): ObjectRef {
     return { apiVersion: INGRESS_API_VERSION, kind: 'Ingress', name, namespace: canary.metadata.namespace };
-  }
-
-  private async liveCanaryIngress(canary: Canary): Promise<KubeObject> {
-    if (!canary.spec.ingressRef?.name) throw invalidSpec('Canary', canary.metadata.name, skipperProblems(canary));
-    return getLive(this.kube, this.ref(canary, skipperCanaryIngressName(canary)));
   }
 }
 

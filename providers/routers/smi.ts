@@ -16,12 +16,16 @@
  * - the TrafficSplit gets the Flux `reconcile: disabled` annotation, like every object Fledge drives.
  */
 import type { Canary } from '../../src/api/index.js';
-import { FledgeError, serviceNames } from '../../src/api/index.js';
+import { serviceNames } from '../../src/api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, RouterFactory, Routes } from './types.js';
 import { FLUX_RECONCILE_DISABLED } from './types.js';
-import { canaryOwnerReference } from './istio-build.js';
-import { isOwnedBy } from './istio-read.js';
+import type { Fields } from './adoption.js';
+import { INITIAL_ROUTES, apexRef, deleteIfOwned, fieldsOf, listOf, ownedMetadata, percentSplit, sameJson, weightValue as numberWeight } from './adoption.js';
+import { SplitRouter } from './split-router.js';
+
+/** The weights a TrafficSplit starts with: everything to the primary. */
+export { INITIAL_ROUTES };
 
 export type SmiVersion = 'v1alpha1' | 'v1alpha2' | 'v1alpha3';
 
@@ -45,9 +49,6 @@ export interface TrafficSplitSpec {
   backends: TrafficSplitBackend[];
 }
 
-/** The weights a TrafficSplit starts with: everything to the primary. */
-export const INITIAL_ROUTES: Routes = { primary: 100, canary: 0, mirrored: false };
-
 const weightFor = (version: SmiVersion, percent: number): number | string => (version === 'v1alpha1' ? String(percent) : percent);
 
 /** Backends in Flagger's order: canary first, then primary. */
@@ -65,20 +66,12 @@ export const buildTrafficSplitSpec = (canary: Canary, version: SmiVersion, route
 });
 
 /** The TrafficSplit a canary gets for a split; pure, for golden tests. */
-export const buildTrafficSplit = (canary: Canary, version: SmiVersion, routes: Routes): KubeObject => {
-  const owners = canaryOwnerReference(canary);
-  return {
-    apiVersion: smiApiVersion(version),
-    kind: 'TrafficSplit',
-    metadata: {
-      name: serviceNames(canary.spec.service).apex,
-      namespace: canary.metadata.namespace,
-      annotations: { ...FLUX_RECONCILE_DISABLED },
-      ...(owners.length > 0 ? { ownerReferences: owners } : {}),
-    },
-    spec: buildTrafficSplitSpec(canary, version, routes),
-  };
-};
+export const buildTrafficSplit = (canary: Canary, version: SmiVersion, routes: Routes): KubeObject => ({
+  apiVersion: smiApiVersion(version),
+  kind: 'TrafficSplit',
+  metadata: ownedMetadata(canary, serviceNames(canary.spec.service).apex),
+  spec: buildTrafficSplitSpec(canary, version, routes),
+});
 
 const QUANTITY = /^\+?(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E))?$/;
 const SUFFIX_FACTORS: Record<string, number> = {
@@ -102,17 +95,13 @@ const SUFFIX_FACTORS: Record<string, number> = {
  * Anything else (absent, negative, malformed) counts as 0, so it cannot take traffic from the rest.
  */
 export const weightValue = (weight: unknown): number => {
-  if (typeof weight === 'number') return Number.isFinite(weight) && weight > 0 ? weight : 0;
-  if (typeof weight !== 'string') return 0;
+  if (typeof weight !== 'string') return numberWeight(weight);
   const m = QUANTITY.exec(weight.trim());
   if (!m) return 0;
   const [, digits = '0', exponent, suffix] = m;
   const factor = exponent !== undefined ? 10 ** Number(exponent) : suffix !== undefined ? (SUFFIX_FACTORS[suffix] ?? 1) : 1;
   return Number(digits) * factor;
 };
-
-type Fields = Record<string, unknown>;
-const isFields = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const subject = (canary: Canary): string => `TrafficSplit ${canary.metadata.namespace}/${serviceNames(canary.spec.service).apex}`;
 
@@ -122,94 +111,49 @@ const subject = (canary: Canary): string => `TrafficSplit ${canary.metadata.name
  */
 export const readSplitRoutes = (canary: Canary, ts: KubeObject): Routes => {
   const names = serviceNames(canary.spec.service);
-  const spec = isFields(ts.spec) ? ts.spec : {};
-  const backends = Array.isArray(spec.backends) ? spec.backends.filter(isFields) : [];
+  const backends = listOf(fieldsOf(ts.spec).backends);
   const weight = (service: string): number =>
     backends.filter((b) => b.service === service).reduce((sum, b) => sum + weightValue(b.weight), 0);
-  const primary = weight(names.primary);
-  const canaryWeight = weight(names.canary);
-  const total = primary + canaryWeight;
-  if (total === 0) throw new FledgeError('NotReady', `${subject(canary)} does not contain routes for ${names.primary} and ${names.canary}`);
-  const canaryShare = Math.round((100 * canaryWeight) / total);
-  return { primary: 100 - canaryShare, canary: canaryShare, mirrored: false };
+  return percentSplit(weight(names.primary), weight(names.canary), subject(canary), `does not contain routes for ${names.primary} and ${names.canary}`);
 };
 
-const tryReadSplitRoutes = (canary: Canary, ts: KubeObject): Routes | undefined => {
-  try {
-    return readSplitRoutes(canary, ts);
-  } catch {
-    return undefined;
-  }
-};
-
-const checkRoutes = (name: string, routes: Routes): void => {
-  if (routes.mirrored) throw new FledgeError('InvalidSpec', `router "${name}" cannot mirror traffic`);
-  const valid = [routes.primary, routes.canary].every((w) => Number.isInteger(w) && w >= 0 && w <= 100);
-  if (!valid || routes.primary + routes.canary !== 100) {
-    throw new FledgeError('InvalidSpec', `weights must be integers from 0 to 100 that add up to 100, got ${routes.primary}/${routes.canary}`);
-  }
-};
-
-/** Key-order-insensitive equality of JSON values, for "does this write change anything". */
-const canonical = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    isFields(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
-const sameJson = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
-
-class SmiRouter implements Router {
+class SmiRouter extends SplitRouter {
   readonly capabilities = SMI_CAPABILITIES;
+  protected readonly readSplit = readSplitRoutes;
 
   constructor(
     readonly name: string,
     private readonly version: SmiVersion,
-    private readonly kube: KubeApi,
-  ) {}
+    kube: KubeApi,
+  ) {
+    super(kube);
+  }
 
+  /** Unlike the routers that adopt, a user's TrafficSplit is not remembered: only the spec and Flux's mark are written. */
   async reconcile(canary: Canary): Promise<void> {
-    const live = await this.kube.get(this.ref(canary));
+    const live = await this.kube.get(this.splitRef(canary));
     if (!live) {
       await this.kube.create(buildTrafficSplit(canary, this.version, INITIAL_ROUTES));
       return;
     }
-    // Never reset a split mid-analysis: rebuild the spec around the live weights.
-    const routes = tryReadSplitRoutes(canary, live) ?? INITIAL_ROUTES;
-    const spec = buildTrafficSplitSpec(canary, this.version, routes);
+    const spec = buildTrafficSplitSpec(canary, this.version, this.keptRoutes(canary, live));
     const annotations = { ...live.metadata.annotations, ...FLUX_RECONCILE_DISABLED };
     if (sameJson(live.spec, spec) && sameJson(live.metadata.annotations ?? {}, annotations)) return;
     // Labels and owners stay as they are: a user's TrafficSplit is not handed to the garbage collector.
     await this.kube.replace({ ...live, metadata: { ...live.metadata, annotations }, spec });
   }
 
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkRoutes(this.name, routes);
-    await this.live(canary);
-    // Only the weights: a merge patch replaces the backends list as a whole.
-    await this.kube.mergePatch(this.ref(canary), { spec: { backends: buildBackends(canary, this.version, routes) } });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readSplitRoutes(canary, await this.live(canary));
-  }
-
   async finalize(canary: Canary): Promise<void> {
-    const live = await this.kube.get(this.ref(canary));
-    if (live && isOwnedBy(live, canary)) await this.kube.delete(this.ref(canary));
+    await deleteIfOwned(this.kube, canary, this.splitRef(canary));
   }
 
-  private ref(canary: Canary): ObjectRef {
-    return {
-      apiVersion: smiApiVersion(this.version),
-      kind: 'TrafficSplit',
-      name: serviceNames(canary.spec.service).apex,
-      namespace: canary.metadata.namespace,
-    };
+  protected splitRef(canary: Canary): ObjectRef {
+    return apexRef(canary, smiApiVersion(this.version), 'TrafficSplit');
   }
 
-  private async live(canary: Canary): Promise<KubeObject> {
-    const ts = await this.kube.get(this.ref(canary));
-    if (!ts) throw new FledgeError('NotReady', `${subject(canary)} not found (not reconciled yet)`);
-    return ts;
+  /** Only the weights: a merge patch replaces the backends list as a whole. */
+  protected splitPatch(canary: Canary, routes: Routes): Fields {
+    return { spec: { backends: buildBackends(canary, this.version, routes) } };
   }
 }
 

@@ -22,22 +22,12 @@
  *   revertOnDeletion; an owned one is deleted (Flagger leaves it to the garbage collector).
  */
 import type { Canary } from '../../src/api/index.js';
-import { FledgeError, canaryOwnerReferences, compact, serviceNames } from '../../src/api/index.js';
-import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
+import { FledgeError, serviceNames } from '../../src/api/index.js';
+import type { KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
-import { FLUX_RECONCILE_DISABLED } from './types.js';
-import {
-  INITIAL_ROUTES,
-  checkSplit,
-  fieldsOf,
-  finalizeAdopted,
-  getLive,
-  listOf,
-  percentSplit,
-  reconcileAdopting,
-  tryRead,
-  weightValue,
-} from './adoption.js';
+import type { Fields } from './adoption.js';
+import { apexRef, fieldsOf, finalizeAdopted, listOf, ownedMetadata, percentSplit, reconcileAdopting, weightValue } from './adoption.js';
+import { SplitRouter } from './split-router.js';
 
 export const TRAEFIK_API_VERSION = 'traefik.io/v1alpha1';
 
@@ -66,22 +56,12 @@ export const buildTraefikServices = (canary: Canary, routes: Routes): TraefikWei
 };
 
 /** The TraefikService for a split, labelled and annotated from spec.service.apex; pure, for golden tests. */
-export const buildTraefikService = (canary: Canary, routes: Routes): KubeObject => {
-  const owners = canaryOwnerReferences(canary);
-  const labels = { ...(canary.spec.service.apex?.labels ?? {}) };
-  return {
-    apiVersion: TRAEFIK_API_VERSION,
-    kind: 'TraefikService',
-    metadata: compact({
-      name: serviceNames(canary.spec.service).apex,
-      namespace: canary.metadata.namespace,
-      labels: Object.keys(labels).length > 0 ? labels : undefined,
-      annotations: { ...(canary.spec.service.apex?.annotations ?? {}), ...FLUX_RECONCILE_DISABLED },
-      ownerReferences: owners.length > 0 ? owners : undefined,
-    }),
-    spec: { weighted: { services: buildTraefikServices(canary, routes) } },
-  };
-};
+export const buildTraefikService = (canary: Canary, routes: Routes): KubeObject => ({
+  apiVersion: TRAEFIK_API_VERSION,
+  kind: 'TraefikService',
+  metadata: ownedMetadata(canary, serviceNames(canary.spec.service).apex, canary.spec.service.apex),
+  spec: { weighted: { services: buildTraefikServices(canary, routes) } },
+});
 
 /** The split of a live TraefikService, as shares of the primary's and the canary's weights. */
 export const readTraefikRoutes = (canary: Canary, ts: KubeObject): Routes => {
@@ -95,37 +75,26 @@ export const readTraefikRoutes = (canary: Canary, ts: KubeObject): Routes => {
   return percentSplit(weight(names.primary), weight(names.canary), subject);
 };
 
-class TraefikRouter implements Router {
+class TraefikRouter extends SplitRouter {
   readonly name = 'traefik';
   readonly capabilities = TRAEFIK_CAPABILITIES;
-
-  constructor(private readonly kube: KubeApi) {}
+  protected readonly readSplit = readTraefikRoutes;
 
   async reconcile(canary: Canary): Promise<void> {
-    // Never reset a split mid-analysis: rebuild around the live weights.
-    await reconcileAdopting(this.kube, canary, this.ref(canary), (live) => {
-      const routes = (live ? tryRead(() => readTraefikRoutes(canary, live)) : undefined) ?? INITIAL_ROUTES;
-      return buildTraefikService(canary, routes);
-    });
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    checkSplit(this.name, routes);
-    await getLive(this.kube, this.ref(canary));
-    // A merge patch replaces the services list as a whole and keeps the rest of `weighted`.
-    await this.kube.mergePatch(this.ref(canary), { spec: { weighted: { services: buildTraefikServices(canary, routes) } } });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes> {
-    return readTraefikRoutes(canary, await getLive(this.kube, this.ref(canary)));
+    await reconcileAdopting(this.kube, canary, this.splitRef(canary), (live) => buildTraefikService(canary, this.keptRoutes(canary, live)));
   }
 
   async finalize(canary: Canary): Promise<void> {
-    await finalizeAdopted(this.kube, canary, this.ref(canary));
+    await finalizeAdopted(this.kube, canary, this.splitRef(canary));
   }
 
-  private ref(canary: Canary): ObjectRef {
-    return { apiVersion: TRAEFIK_API_VERSION, kind: 'TraefikService', name: serviceNames(canary.spec.service).apex, namespace: canary.metadata.namespace };
+  protected splitRef(canary: Canary): ObjectRef {
+    return apexRef(canary, TRAEFIK_API_VERSION, 'TraefikService');
+  }
+
+  /** A merge patch replaces the services list as a whole and keeps the rest of `weighted`. */
+  protected splitPatch(canary: Canary, routes: Routes): Fields {
+    return { spec: { weighted: { services: buildTraefikServices(canary, routes) } } };
   }
 }
 

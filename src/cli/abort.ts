@@ -6,26 +6,7 @@
  */
 import type { Command } from './main.js';
 import type { OperatorIo } from './operator-kube.js';
-import {
-  COMMON_FLAGS,
-  COMMON_HELP,
-  CliError,
-  EXIT_CODES_HELP,
-  EXIT_NOT_MET,
-  EXIT_OK,
-  GATE_NAMESPACE_HELP,
-  canaryId,
-  connect,
-  consoleIo,
-  field,
-  gateStore,
-  getCanary,
-  oneName,
-  operatorCommand,
-  parseFlags,
-  phaseOf,
-  recordOperatorEvent,
-} from './operator-kube.js';
+import { COMMON_FLAGS, COMMON_HELP, CliError, EXIT_CODES_HELP, EXIT_NOT_MET, EXIT_OK, GATE_NAMESPACE_FLAG, GATE_NAMESPACE_HELP, canaryCommand, consoleIo, field, gateStore, parseFlags, phaseOf, recordOperatorEvent } from './operator-kube.js';
 
 const HELP = `Usage: fledge abort NAME [-n NS]
 
@@ -54,24 +35,13 @@ const notAbortable = (id: string, phase: string | undefined): string => {
 };
 
 export const createAbortCommand = (io: OperatorIo = consoleIo()): Command =>
-  operatorCommand(
+  canaryCommand(
     {
       name: 'abort',
       summary: 'Roll back a canary under analysis (no rollback webhook needed)',
-      async run(args, env, io, connected) {
-        const { values, positionals } = parseFlags('abort', args, {
-          ...COMMON_FLAGS,
-          'gate-namespace': { type: 'string', default: 'default' },
-        });
-        if (values.help) {
-          io.out(HELP);
-          return EXIT_OK;
-        }
-        const name = oneName('abort', positionals);
-        const cluster = connect(values, env);
-        connected(cluster.server);
-        const canary = await getCanary(cluster, name);
-        const id = canaryId(canary);
+      help: HELP,
+      parse: (args) => parseFlags('abort', args, { ...COMMON_FLAGS, ...GATE_NAMESPACE_FLAG }),
+      async act({ values, name, cluster, canary, id, io }) {
         const phase = phaseOf(canary);
         if (!ABORTABLE.has(phase ?? '')) throw new CliError(EXIT_NOT_MET, notAbortable(id, phase));
         await gateStore(cluster, values['gate-namespace']).setOpen('rollback', { name, namespace: cluster.namespace }, true);

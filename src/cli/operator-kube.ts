@@ -166,6 +166,7 @@ export const getCanary = async (cluster: Cluster, name: string, namespace = clus
 /** The gate store the controller serves /gate/* and /rollback/* from (its --namespace, else default). */
 export const gateStore = (cluster: Cluster, gateNamespace: string): GateStore => createConfigMapGateStore({ kube: cluster.kube, namespace: gateNamespace });
 
+export const GATE_NAMESPACE_FLAG = { 'gate-namespace': { type: 'string', default: 'default' } } as const satisfies ParseArgsConfig['options'];
 export const GATE_NAMESPACE_HELP = `  --gate-namespace NS  where the controller keeps its gates (ConfigMap fledge-gates): the controller's
                        --namespace, else default (default: default)`;
 
@@ -224,6 +225,57 @@ export const operatorCommand = (spec: OperatorCommandSpec, io: OperatorIo): Comm
     }
   },
 });
+
+/** What a command that acts on one named Canary has once it found it. */
+export interface CanaryRequest<V> {
+  /** The parsed flags. */
+  values: V;
+  name: string;
+  cluster: Cluster;
+  canary: KubeObject;
+  /** `namespace/name`, for messages. */
+  id: string;
+  io: OperatorIo;
+}
+
+/** The flags canaryCommand reads itself: --help and those naming the cluster. */
+type CanaryFlags = Parameters<typeof connect>[0] & { help?: boolean };
+
+export interface CanaryCommandSpec<V extends CanaryFlags> {
+  name: string;
+  summary: string;
+  help: string;
+  /** parseFlags with COMMON_FLAGS and the command's own flags. */
+  parse(args: string[]): { values: V; positionals: string[] };
+  /** Does what the command is for; throws CliError for expected failures. */
+  act(request: CanaryRequest<V>): Promise<number>;
+}
+
+/**
+ * An operator command on one Canary (`fledge <name> NAME`): --help, else exactly one NAME, the
+ * cluster (its server named in connection errors) and the Canary, or a message listing the ones
+ * there are, before `act` runs.
+ */
+export const canaryCommand = <V extends CanaryFlags>(spec: CanaryCommandSpec<V>, io: OperatorIo): Command =>
+  operatorCommand(
+    {
+      name: spec.name,
+      summary: spec.summary,
+      async run(args, env, io, connected) {
+        const { values, positionals } = spec.parse(args);
+        if (values.help) {
+          io.out(spec.help);
+          return EXIT_OK;
+        }
+        const name = oneName(spec.name, positionals);
+        const cluster = connect(values, env);
+        connected(cluster.server);
+        const canary = await getCanary(cluster, name);
+        return spec.act({ values, name, cluster, canary, id: canaryId(canary), io });
+      },
+    },
+    io,
+  );
 
 /** A field of an object by path, if it is a plain object. */
 export const field = (o: unknown, ...path: string[]): unknown => {

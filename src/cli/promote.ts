@@ -7,26 +7,7 @@
 import type { KubeObject } from '../kube/api.js';
 import type { Command } from './main.js';
 import type { OperatorIo } from './operator-kube.js';
-import {
-  COMMON_FLAGS,
-  COMMON_HELP,
-  CliError,
-  EXIT_CODES_HELP,
-  EXIT_NOT_MET,
-  EXIT_OK,
-  GATE_NAMESPACE_HELP,
-  canaryId,
-  connect,
-  consoleIo,
-  field,
-  gateStore,
-  getCanary,
-  oneName,
-  operatorCommand,
-  parseFlags,
-  phaseOf,
-  recordOperatorEvent,
-} from './operator-kube.js';
+import { COMMON_FLAGS, COMMON_HELP, CliError, EXIT_CODES_HELP, EXIT_NOT_MET, EXIT_OK, GATE_NAMESPACE_FLAG, GATE_NAMESPACE_HELP, canaryCommand, consoleIo, field, gateStore, parseFlags, phaseOf, recordOperatorEvent } from './operator-kube.js';
 
 const HELP = `Usage: fledge promote NAME [-n NS] [--close]
 
@@ -79,25 +60,13 @@ export const gatedHooks = (canary: KubeObject): Hook[] =>
   webhooksOf(canary).filter((h) => CONFIRM_TYPES.has(h.type) && pathOf(h.url).replace(/\/+$/, '').endsWith('/gate/check'));
 
 export const createPromoteCommand = (io: OperatorIo = consoleIo()): Command =>
-  operatorCommand(
+  canaryCommand(
     {
       name: 'promote',
       summary: "Open a canary's approval gate (confirm-* webhooks on the controller's /gate/check)",
-      async run(args, env, io, connected) {
-        const { values, positionals } = parseFlags('promote', args, {
-          ...COMMON_FLAGS,
-          close: { type: 'boolean', default: false },
-          'gate-namespace': { type: 'string', default: 'default' },
-        });
-        if (values.help) {
-          io.out(HELP);
-          return EXIT_OK;
-        }
-        const name = oneName('promote', positionals);
-        const cluster = connect(values, env);
-        connected(cluster.server);
-        const canary = await getCanary(cluster, name);
-        const id = canaryId(canary);
+      help: HELP,
+      parse: (args) => parseFlags('promote', args, { ...COMMON_FLAGS, close: { type: 'boolean', default: false }, ...GATE_NAMESPACE_FLAG }),
+      async act({ values, name, cluster, canary, id, io }) {
         const key = { name, namespace: cluster.namespace };
         const store = gateStore(cluster, values['gate-namespace']);
         if (values.close) {

@@ -7,25 +7,7 @@
  */
 import type { Command } from './main.js';
 import type { OperatorIo } from './operator-kube.js';
-import {
-  CANARY_API,
-  COMMON_FLAGS,
-  COMMON_HELP,
-  CliError,
-  EXIT_CODES_HELP,
-  EXIT_NOT_MET,
-  EXIT_OK,
-  canaryId,
-  connect,
-  consoleIo,
-  field,
-  getCanary,
-  oneName,
-  operatorCommand,
-  parseFlags,
-  phaseOf,
-  recordOperatorEvent,
-} from './operator-kube.js';
+import { CANARY_API, COMMON_FLAGS, COMMON_HELP, CliError, EXIT_CODES_HELP, EXIT_NOT_MET, EXIT_OK, canaryCommand, consoleIo, field, parseFlags, phaseOf, recordOperatorEvent } from './operator-kube.js';
 
 const HELP = `Usage: fledge retry NAME [-n NS]
 
@@ -44,21 +26,13 @@ ${EXIT_CODES_HELP}`;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export const createRetryCommand = (io: OperatorIo = consoleIo()): Command =>
-  operatorCommand(
+  canaryCommand(
     {
       name: 'retry',
       summary: "Start a Failed canary's analysis again for the same revision",
-      async run(args, env, io, connected) {
-        const { values, positionals } = parseFlags('retry', args, COMMON_FLAGS);
-        if (values.help) {
-          io.out(HELP);
-          return EXIT_OK;
-        }
-        const name = oneName('retry', positionals);
-        const cluster = connect(values, env);
-        connected(cluster.server);
-        const canary = await getCanary(cluster, name);
-        const id = canaryId(canary);
+      help: HELP,
+      parse: (args) => parseFlags('retry', args, COMMON_FLAGS),
+      async act({ name, cluster, canary, id, io }) {
         const phase = phaseOf(canary);
         if (phase !== 'Failed') {
           throw new CliError(EXIT_NOT_MET, `canary ${id} is ${phase ?? 'not initialized yet'}, not Failed: retry only restarts a failed analysis.`);

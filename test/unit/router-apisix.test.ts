@@ -4,46 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { isFledgeError, parseCanary } from '../../src/api/index.js';
-import type { Canary } from '../../src/api/index.js';
+import { isFledgeError } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
-import type { Routes } from '../../providers/routers/types.js';
 import { apisixProblems, buildApisixCanaryRoute, canaryRouteName, readApisixRoutes } from '../../providers/routers/apisix.js';
 import { checkSupport } from '../../providers/routers/index.js';
+import { canaryFor, goldenRoundTrips, routerFixture as fixture, split, weightCases } from './support/router-fixtures.js';
 
-const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
-const fixture = (name: string): KubeObject => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as KubeObject;
 const userRoute = (): KubeObject => fixture('apisixroute-podinfo.yaml');
-
-const canaryWith = (analysis: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): Canary =>
-  parseCanary({
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test', uid: '5f9a7c1e-2b1d-4c9e-8a51-0d3b0c6f7e21' },
-    spec: {
-      provider: 'apisix',
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' },
-      service: { port: 80, targetPort: 9898 },
-      analysis: { interval: '1m', threshold: 10, maxWeight: 50, stepWeight: 10, ...analysis },
-      ...spec,
-    },
-  });
-const split = (primary: number, canary: number): Routes => ({ primary, canary, mirrored: false });
+const canaryWith = canaryFor('apisix', { routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' } }, { threshold: 10 });
 type Backend = Record<string, unknown>;
 const backendsOf = (route: KubeObject): Backend[] => ((route.spec as { http: Array<{ backends: Backend[] }> }).http[0]?.backends ?? []);
 
-for (const routes of [split(100, 0), split(90, 10), split(0, 100)]) {
-  const file = `apisixroute-canary-${routes.primary}-${routes.canary}.yaml`;
-  test(`canary ApisixRoute matches ${file}`, () => {
-    assert.deepEqual(buildApisixCanaryRoute(canaryWith(), userRoute(), routes), fixture(file));
-  });
-  test(`${file} reads back as ${routes.primary}/${routes.canary}`, () => {
-    assert.deepEqual(readApisixRoutes(canaryWith(), fixture(file)), routes);
-  });
-}
+goldenRoundTrips('canary ApisixRoute', weightCases('apisixroute-canary', canaryWith()), (canary, routes) => buildApisixCanaryRoute(canary, userRoute(), routes), readApisixRoutes);
 
 test('the copy is named <route>-<apex>-canary and leaves the user route untouched', () => {
   const canary = canaryWith({}, { service: { name: 'web', port: 80 } });

@@ -5,28 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { isFledgeError, parseCanary } from '../../src/api/index.js';
-import type { Canary } from '../../src/api/index.js';
-import type { KubeApi, KubeObject } from '../../src/kube/api.js';
-import type { Routes } from '../../providers/routers/types.js';
+import { isFledgeError } from '../../src/api/index.js';
+import type { KubeObject } from '../../src/kube/api.js';
 import { CONTOUR_INGRESS_CLASS_ANNOTATION, buildHTTPProxy, retryPolicyOf } from '../../providers/routers/contour-build.js';
 import { contourProblems, createContourRouter, readHTTPProxyRoutes } from '../../providers/routers/contour.js';
 import { checkSupport, createRouter } from '../../providers/routers/index.js';
+import { canaryFromFixture, goldenRoundTrips, routerFixture, split, unusedKube, weightCases } from './support/router-fixtures.js';
 
-const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
-const fixture = (name: string): unknown => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as unknown;
-
-type Raw = { spec: { provider?: string; service: Record<string, unknown>; analysis: Record<string, unknown> } };
-
-const canaryWith = (edit: (raw: Raw) => void = () => undefined): Canary => {
-  const raw = structuredClone(fixture('contour-input-canary.yaml')) as Raw;
-  edit(raw);
-  return parseCanary(raw);
-};
-
-const split = (primary: number, canary: number): Routes => ({ primary, canary, mirrored: false });
+const fixture = (name: string): unknown => routerFixture(name);
+const canaryWith = canaryFromFixture('contour-input-canary.yaml');
 const abMatch = [
   { headers: { 'x-canary': { exact: 'insider' } } },
   { headers: { 'user-agent': { prefix: 'Mozilla/5.0 (iPhone' }, cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
@@ -36,21 +23,12 @@ const abCanary = canaryWith((r) => {
   r.spec.analysis = { interval: '1m', threshold: 5, iterations: 10, match: abMatch };
 });
 
-const cases: Array<{ file: string; canary: Canary; routes: Routes }> = [
-  { file: 'contour-100-0.yaml', canary: canaryWith(), routes: split(100, 0) },
-  { file: 'contour-90-10.yaml', canary: canaryWith(), routes: split(90, 10) },
-  { file: 'contour-0-100.yaml', canary: canaryWith(), routes: split(0, 100) },
-  { file: 'contour-ab-0-100.yaml', canary: abCanary, routes: split(0, 100) },
-];
-
-for (const { file, canary, routes } of cases) {
-  test(`HTTPProxy matches ${file}`, () => {
-    assert.deepEqual(buildHTTPProxy(canary, routes), fixture(file));
-  });
-  test(`reading ${file} back gives the split it was built from`, () => {
-    assert.deepEqual(readHTTPProxyRoutes(canary, fixture(file) as KubeObject), routes);
-  });
-}
+goldenRoundTrips(
+  'HTTPProxy',
+  [...weightCases('contour', canaryWith()), { file: 'contour-ab-0-100.yaml', canary: abCanary, routes: split(0, 100) }],
+  (canary, routes) => buildHTTPProxy(canary, routes),
+  readHTTPProxyRoutes,
+);
 
 test('the ingress class option becomes the projectcontour.io/ingress.class annotation', () => {
   const proxy = buildHTTPProxy(canaryWith(), split(100, 0), 'internal');
@@ -111,8 +89,6 @@ test('problems: non-header A/B conditions, a service.match beyond a prefix and u
   assert.deepEqual(contourProblems(canaryWith()), []);
   assert.deepEqual(contourProblems(abCanary), []);
 });
-
-const unusedKube = new Proxy({} as KubeApi, { get: () => () => Promise.reject(new Error('not expected in this test')) });
 
 test('registered as contour: A/B passes checkSupport, mirroring and session affinity are refused naming the router', () => {
   assert.equal(createRouter('contour', { kube: unusedKube }).name, 'contour');

@@ -4,26 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { isFledgeError, parseCanary } from '../../src/api/index.js';
-import type { Canary } from '../../src/api/index.js';
-import type { KubeApi, KubeObject } from '../../src/kube/api.js';
-import type { Routes } from '../../providers/routers/types.js';
+import { isFledgeError } from '../../src/api/index.js';
+import type { KubeObject } from '../../src/kube/api.js';
 import { buildRouteTable, buildUpstream, isUpstreamName, upstreamName } from '../../providers/routers/gloo-build.js';
 import { glooProblems, readRouteTableRoutes } from '../../providers/routers/gloo.js';
 import { checkSupport, createRouter } from '../../providers/routers/index.js';
+import { canaryFromFixture, goldenRoundTrips, routerFixture, split, unusedKube, weightCases } from './support/router-fixtures.js';
 
-const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
-const fixture = (name: string): unknown => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as unknown;
-
-type Raw = { spec: { provider?: string; service: Record<string, unknown>; analysis: Record<string, unknown> } };
-const canaryWith = (edit: (raw: Raw) => void = () => undefined): Canary => {
-  const raw = structuredClone(fixture('gloo-input-canary.yaml')) as Raw;
-  edit(raw);
-  return parseCanary(raw);
-};
-const split = (primary: number, canary: number): Routes => ({ primary, canary, mirrored: false });
+const fixture = (name: string): unknown => routerFixture(name);
+const canaryWith = canaryFromFixture('gloo-input-canary.yaml');
 const abCanary = canaryWith((r) => {
   r.spec.analysis = {
     interval: '1m',
@@ -36,21 +25,12 @@ const abCanary = canaryWith((r) => {
   };
 });
 
-const cases: Array<{ file: string; canary: Canary; routes: Routes }> = [
-  { file: 'gloo-routetable-100-0.yaml', canary: canaryWith(), routes: split(100, 0) },
-  { file: 'gloo-routetable-90-10.yaml', canary: canaryWith(), routes: split(90, 10) },
-  { file: 'gloo-routetable-0-100.yaml', canary: canaryWith(), routes: split(0, 100) },
-  { file: 'gloo-routetable-ab-0-100.yaml', canary: abCanary, routes: split(0, 100) },
-];
-
-for (const { file, canary, routes } of cases) {
-  test(`RouteTable matches ${file}`, () => {
-    assert.deepEqual(buildRouteTable(canary, routes), fixture(file));
-  });
-  test(`reading ${file} back gives the split it was built from`, () => {
-    assert.deepEqual(readRouteTableRoutes(canary, fixture(file) as KubeObject), routes);
-  });
-}
+goldenRoundTrips(
+  'RouteTable',
+  [...weightCases('gloo-routetable', canaryWith()), { file: 'gloo-routetable-ab-0-100.yaml', canary: abCanary, routes: split(0, 100) }],
+  buildRouteTable,
+  readRouteTableRoutes,
+);
 
 test('the primary Upstream copies the upstreamRef settings Flagger copies, and nothing else', () => {
   const config = (fixture('gloo-config-upstream.yaml') as { spec: Record<string, unknown> }).spec;
@@ -98,8 +78,6 @@ test('problems: path and other non-header conditions, inexact methods and empty 
   assert.match(glooProblems(canary)[0]?.rule ?? '', /router "gloo" matches A\/B requests on headers, query parameters and method only/);
   assert.deepEqual(glooProblems(abCanary), []);
 });
-
-const unusedKube = new Proxy({} as KubeApi, { get: () => () => Promise.reject(new Error('not expected in this test')) });
 
 test('registered as gloo and gloo:<namespace>; mirroring and session affinity are refused naming the router', () => {
   for (const name of ['gloo', 'gloo:gloo-system']) {

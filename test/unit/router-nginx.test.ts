@@ -5,9 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { isFledgeError, parseCanary } from '../../src/api/index.js';
+import { isFledgeError } from '../../src/api/index.js';
 import type { Canary } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from '../../providers/routers/types.js';
@@ -20,46 +18,24 @@ import {
   readIngressRoutes,
 } from '../../providers/routers/nginx.js';
 import { checkSupport } from '../../providers/routers/index.js';
+import { canaryFor, goldenRoundTrips, routerFixture as fixture, split, weightCases } from './support/router-fixtures.js';
 
-const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
-const fixture = (name: string): KubeObject => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as KubeObject;
 const userIngress = (): KubeObject => fixture('ingress-podinfo.yaml');
-
-const canaryWith = (analysis: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): Canary =>
-  parseCanary({
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test', uid: '5f9a7c1e-2b1d-4c9e-8a51-0d3b0c6f7e21' },
-    spec: {
-      provider: 'nginx',
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
-      service: { port: 80, targetPort: 9898 },
-      analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10, ...analysis },
-      ...spec,
-    },
-  });
+const canaryWith = canaryFor('nginx', { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } });
 const abCanary = (headers: Record<string, unknown>): Canary => canaryWith({ stepWeight: undefined, maxWeight: undefined, iterations: 10, match: [{ headers }] });
-const split = (primary: number, canary: number): Routes => ({ primary, canary, mirrored: false });
 
-const golden: Array<{ file: string; canary: Canary; routes: Routes }> = [
-  { file: 'ingress-canary-100-0.yaml', canary: canaryWith(), routes: split(100, 0) },
-  { file: 'ingress-canary-90-10.yaml', canary: canaryWith(), routes: split(90, 10) },
-  { file: 'ingress-canary-0-100.yaml', canary: canaryWith(), routes: split(0, 100) },
-  { file: 'ingress-ab-header-exact.yaml', canary: abCanary({ 'x-user-type': { exact: 'insider' } }), routes: split(0, 100) },
-  { file: 'ingress-ab-header-regex.yaml', canary: abCanary({ 'x-user-type': { regex: '.*insider.*' } }), routes: split(0, 100) },
-  { file: 'ingress-ab-cookie.yaml', canary: abCanary({ cookie: { exact: 'canary' } }), routes: split(0, 100) },
-  { file: 'ingress-ab-100-0.yaml', canary: abCanary({ 'x-user-type': { exact: 'insider' } }), routes: split(100, 0) },
-];
-
-for (const { file, canary, routes } of golden) {
-  test(`canary Ingress matches ${file}`, () => {
-    assert.deepEqual(buildCanaryIngress(canary, userIngress(), routes), fixture(file));
-  });
-  test(`${file} reads back as ${routes.primary}/${routes.canary}`, () => {
-    assert.deepEqual(readIngressRoutes(canary, fixture(file)), routes);
-  });
-}
+goldenRoundTrips(
+  'canary Ingress',
+  [
+    ...weightCases('ingress-canary', canaryWith()),
+    { file: 'ingress-ab-header-exact.yaml', canary: abCanary({ 'x-user-type': { exact: 'insider' } }), routes: split(0, 100) },
+    { file: 'ingress-ab-header-regex.yaml', canary: abCanary({ 'x-user-type': { regex: '.*insider.*' } }), routes: split(0, 100) },
+    { file: 'ingress-ab-cookie.yaml', canary: abCanary({ cookie: { exact: 'canary' } }), routes: split(0, 100) },
+    { file: 'ingress-ab-100-0.yaml', canary: abCanary({ 'x-user-type': { exact: 'insider' } }), routes: split(100, 0) },
+  ],
+  (canary, routes) => buildCanaryIngress(canary, userIngress(), routes),
+  (canary, ingress) => readIngressRoutes(canary, ingress),
+);
 
 test('the copy does not change the user Ingress it was built from', () => {
   const ingress = userIngress();

@@ -5,12 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { isFledgeError, parseCanary } from '../../src/api/index.js';
-import type { Canary } from '../../src/api/index.js';
-import type { KubeApi, KubeObject } from '../../src/kube/api.js';
-import type { Routes } from '../../providers/routers/types.js';
+import { isFledgeError } from '../../src/api/index.js';
+import type { KubeObject } from '../../src/kube/api.js';
 import {
   BACKEND_WEIGHTS_ANNOTATION,
   SKIPPER_PREDICATE_ANNOTATION,
@@ -20,40 +16,12 @@ import {
   skipperPredicate,
 } from '../../providers/routers/skipper.js';
 import { checkSupport, createRouter } from '../../providers/routers/index.js';
+import { canaryFor, goldenRoundTrips, routerFixture as fixture, split, unusedKube, weightCases } from './support/router-fixtures.js';
 
-const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
-const fixture = (name: string): KubeObject => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as KubeObject;
 const userIngress = (): KubeObject => fixture('skipper-input-ingress.yaml');
+const canaryWith = canaryFor('skipper', { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' } });
 
-const canaryWith = (analysis: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): Canary =>
-  parseCanary({
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test', uid: '5f9a7c1e-2b1d-4c9e-8a51-0d3b0c6f7e21' },
-    spec: {
-      provider: 'skipper',
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
-      service: { port: 80, targetPort: 9898 },
-      analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10, ...analysis },
-      ...spec,
-    },
-  });
-const split = (primary: number, canary: number): Routes => ({ primary, canary, mirrored: false });
-
-for (const [primary, canary] of [
-  [100, 0],
-  [90, 10],
-  [0, 100],
-] as const) {
-  const file = `skipper-${primary}-${canary}.yaml`;
-  test(`canary Ingress matches ${file}`, () => {
-    assert.deepEqual(buildSkipperIngress(canaryWith(), userIngress(), split(primary, canary)), fixture(file));
-  });
-  test(`reading ${file} back gives the split it was built from`, () => {
-    assert.deepEqual(readSkipperRoutes(canaryWith(), fixture(file)), split(primary, canary));
-  });
-}
+goldenRoundTrips('canary Ingress', weightCases('skipper', canaryWith()), (canary, routes) => buildSkipperIngress(canary, userIngress(), routes), readSkipperRoutes);
 
 test('backend weights are a JSON object of both Services, keys sorted as Go writes them', () => {
   assert.equal(backendWeights(canaryWith(), split(70, 30)), '{"podinfo-canary":30,"podinfo-primary":70}');
@@ -85,8 +53,6 @@ test('an Ingress without a path to the apex Service is an InvalidSpec naming ing
     (e) => isFledgeError(e, 'InvalidSpec') && /spec\.ingressRef\.name.*no path to Service "podinfo"/.test(e.message),
   );
 });
-
-const unusedKube = new Proxy({} as KubeApi, { get: () => () => Promise.reject(new Error('not expected in this test')) });
 
 test('checkSupport: skipper refuses A/B, mirroring, session affinity and a missing ingressRef, naming itself', () => {
   assert.equal(createRouter('skipper', { kube: unusedKube }).name, 'skipper');
