@@ -34,7 +34,7 @@ import {
 } from './gatewayapi-build.js';
 import { INITIAL_ROUTES, SET_COOKIE } from './istio-build.js';
 import { isOwnedBy } from './istio-read.js';
-import { freshCookieValue, nextCookies } from './istio.js';
+import { nextAffinityCookies } from './istio.js';
 
 export const GATEWAYAPI_CAPABILITIES: RouterCapabilities = {
   strategies: ['canary', 'ab', 'bluegreen'],
@@ -146,26 +146,8 @@ export const readAffinityCookies = (canary: Canary, route: KubeObject): GatewayA
 };
 
 
-/**
- * The cookies after a change of split. The canary cookie follows the istio router's rules (kept while
- * the canary has weight, expiring once it has none). The primary cookie, with primaryCookieName, is
- * renewed at each new split so its holders are rebalanced by the next step's weights (Flagger's intent;
- * it also lives one interval); a write of the live split again keeps it.
- */
-export const nextAffinityCookies = (
-  canary: Canary,
-  routes: Routes,
-  liveRoutes: Routes | undefined,
-  live: GatewayAffinityCookies,
-  fresh: () => string = freshCookieValue,
-): GatewayAffinityCookies => {
-  const cookies: GatewayAffinityCookies = nextCookies(canary, routes, live, fresh);
-  const primaryName = canary.spec.analysis.sessionAffinity?.primaryCookieName;
-  if (!primaryName || routes.canary === 0) return cookies;
-  const sameSplit = liveRoutes?.primary === routes.primary && liveRoutes.canary === routes.canary;
-  const kept = sameSplit && live.primary?.startsWith(`${primaryName}=`) ? live.primary : undefined;
-  return { ...cookies, primary: kept ?? `${primaryName}=${fresh()}` };
-};
+/** The same cookie rules as the istio router's (one place for both). */
+export { nextAffinityCookies };
 
 /**
  * Why a gateway has not yet applied the current generation, as Flagger checks it: a parent status of

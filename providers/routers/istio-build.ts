@@ -2,6 +2,14 @@
  * Pure builders of the Istio objects for a canary: two DestinationRules and the VirtualService for a
  * given traffic split. No I/O, so golden tests compare what they build with fixtures; the router
  * (istio.ts) reads the live objects and writes what these return.
+ *
+ * Session affinity (analysis.sessionAffinity, weighted routing only) puts named routes in front of the
+ * weighted one: while the canary has weight, `sticky-route` sends holders of the canary cookie all to
+ * the canary, whose destination in the weighted route hands the cookie out (Max-Age = maxAge); with
+ * primaryCookieName, `sticky-primary-route` sends holders of the primary cookie all to the primary,
+ * whose destination hands out a cookie that lives one analysis interval, so each step rebalances its
+ * holders by the new weights. Once the canary has no weight, `sticky-route` tells holders of the last
+ * canary cookie to drop it (Max-Age=-1); the primary cookie is no longer handed out and lapses.
  */
 import { canaryOwnerReferences } from '../../src/api/index.js';
 import type { Canary, CanaryService, HTTPMatchRequest, HeaderOperations } from '../../src/api/index.js';
@@ -14,6 +22,10 @@ import { FLUX_RECONCILE_DISABLED } from './types.js';
 export const ISTIO_API_VERSION = 'networking.istio.io/v1beta1';
 /** Name of the route that sends holders of the canary cookie to the canary (Flagger's name). */
 export const STICKY_ROUTE_NAME = 'sticky-route';
+/** Name of the route that sends holders of the primary cookie to the primary (ours; see istio.ts). */
+export const STICKY_PRIMARY_ROUTE_NAME = 'sticky-primary-route';
+/** Routes that pin cookie holders to one side; never the route that carries the split. */
+export const STICKY_ROUTE_NAMES: readonly string[] = [STICKY_ROUTE_NAME, STICKY_PRIMARY_ROUTE_NAME];
 /** Where the spec of a user's VirtualService is remembered when the canary adopts it (Flagger's key). */
 export const ORIGINAL_CONFIG_ANNOTATION = 'flagger.kubernetes.io/original-configuration';
 export const KUBECTL_LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -54,11 +66,13 @@ export interface VirtualServiceSpec {
 /**
  * The session-affinity cookies (`name=value`) a VirtualService carries: `active` is handed out by the
  * canary while it receives traffic; `expiring` is the previous run's cookie, which the sticky route now
- * sends to the primary with Max-Age=-1 so browsers drop it.
+ * sends to the primary with Max-Age=-1 so browsers drop it; `primary` is handed out by the primary
+ * while the canary receives traffic and primaryCookieName is set.
  */
 export interface AffinityCookies {
   active?: string;
   expiring?: string;
+  primary?: string;
 }
 
 export interface RouteState {
@@ -142,6 +156,9 @@ const withResponseHeader = (headers: HeaderOperations | undefined, name: string,
   response: { ...headers?.response, add: { ...headers?.response?.add, [name]: value } },
 });
 
+/** Seconds a primary cookie lives: one analysis interval, so the next step rebalances its holders. */
+const primaryCookieMaxAge = (canary: Canary): number => Math.floor(canary.spec.analysis.intervalMs / 1000);
+
 const httpRoutes = (canary: Canary, { routes, cookies = {} }: RouteState): HttpRoute[] => {
   const { service, analysis } = canary.spec;
   const names = serviceNames(service);
@@ -164,17 +181,24 @@ const httpRoutes = (canary: Canary, { routes, cookies = {} }: RouteState): HttpR
   const affinity = analysis.sessionAffinity;
   if (!affinity) return [weighted];
   if (cookies.active !== undefined) {
-    // The canary hands out the cookie; requests that carry it stay on the canary.
-    const setCookie = `${cookies.active}; Max-Age=${affinity.maxAge}`;
-    weighted.route = weighted.route.map((d) =>
-      d.destination.host === names.canary ? { ...d, headers: withResponseHeader(d.headers, SET_COOKIE, setCookie) } : d,
-    );
-    const sticky: HttpRoute = {
-      name: STICKY_ROUTE_NAME,
-      ...commonRouteFields(service, mergeMatches([cookieCondition(cookies.active)], service.match)),
-      route: [destination(service, names.primary, 0), destination(service, names.canary, 100)],
-    };
-    return [sticky, weighted];
+    // Each side hands out its cookie; requests that carry one stay on that side.
+    const primaryCookie = affinity.primaryCookieName ? cookies.primary : undefined;
+    const handedOut = new Map([[names.canary, `${cookies.active}; Max-Age=${affinity.maxAge}`]]);
+    if (primaryCookie) handedOut.set(names.primary, `${primaryCookie}; Max-Age=${primaryCookieMaxAge(canary)}`);
+    weighted.route = weighted.route.map((d) => {
+      const setCookie = handedOut.get(d.destination.host);
+      return setCookie ? { ...d, headers: withResponseHeader(d.headers, SET_COOKIE, setCookie) } : d;
+    });
+    const sticky = (name: string, cookie: string, primaryWeight: number): HttpRoute => ({
+      name,
+      ...commonRouteFields(service, mergeMatches([cookieCondition(cookie)], service.match)),
+      route: [destination(service, names.primary, primaryWeight), destination(service, names.canary, 100 - primaryWeight)],
+    });
+    return [
+      sticky(STICKY_ROUTE_NAME, cookies.active, 0),
+      ...(primaryCookie ? [sticky(STICKY_PRIMARY_ROUTE_NAME, primaryCookie, 100)] : []),
+      weighted,
+    ];
   }
   if (cookies.expiring !== undefined) {
     // After a run, holders of the old cookie follow the split (all primary) and are told to drop it.

@@ -8,7 +8,7 @@ import { FledgeError, serviceNames } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
 import type { AffinityCookies, VirtualServiceSpec } from './istio-build.js';
-import { KUBECTL_LAST_APPLIED_ANNOTATION, ORIGINAL_CONFIG_ANNOTATION, SET_COOKIE, STICKY_ROUTE_NAME, isTcp } from './istio-build.js';
+import { KUBECTL_LAST_APPLIED_ANNOTATION, ORIGINAL_CONFIG_ANNOTATION, SET_COOKIE, STICKY_ROUTE_NAME, STICKY_ROUTE_NAMES, isTcp } from './istio-build.js';
 
 type Fields = Record<string, unknown>;
 
@@ -30,11 +30,15 @@ const cookiePair = (setCookie: unknown): string | undefined =>
 
 const setCookieOf = (headers: unknown): unknown => fieldsOf(fieldsOf(fieldsOf(headers).response).add)[SET_COOKIE];
 
-/** The route that splits traffic between primary and canary: the first non-sticky one reaching the canary. */
+/**
+ * The route that splits traffic between primary and canary: the first one reaching the canary that is
+ * not a sticky route (those reach both sides too, at 0/100 or 100/0, and come before it).
+ */
 const weightedRoute = (canary: Canary, spec: Fields): Fields | undefined => {
   const canaryHost = serviceNames(canary.spec.service).canary;
   const routes = isTcp(canary.spec.service) ? listOf(spec.tcp) : listOf(spec.http);
-  return routes.find((r) => r.name !== STICKY_ROUTE_NAME && listOf(r.route).some((d) => hostOf(d) === canaryHost));
+  const sticky = (r: Fields): boolean => typeof r.name === 'string' && STICKY_ROUTE_NAMES.includes(r.name);
+  return routes.find((r) => !sticky(r) && listOf(r.route).some((d) => hostOf(d) === canaryHost));
 };
 
 const subject = (canary: Canary): string => `VirtualService ${canary.metadata.namespace}/${serviceNames(canary.spec.service).apex}`;
@@ -64,19 +68,22 @@ export const tryReadRoutes = (canary: Canary, vs: KubeObject): Routes | undefine
 };
 
 /**
- * The affinity cookies a live VirtualService carries: the active one is what the canary destination
- * of the weighted route sets; the expiring one is what the sticky route tells clients to delete.
+ * The affinity cookies a live VirtualService carries: the active and primary ones are what the canary
+ * and primary destinations of the weighted route set; the expiring one is what the sticky route tells
+ * clients to delete.
  */
 export const readCookies = (canary: Canary, vs: KubeObject): AffinityCookies => {
   const spec = fieldsOf(vs.spec);
-  const canaryHost = serviceNames(canary.spec.service).canary;
+  const names = serviceNames(canary.spec.service);
   const weighted = weightedRoute(canary, spec);
-  const toCanary = listOf(weighted?.route).find((d) => hostOf(d) === canaryHost);
-  const active = cookiePair(setCookieOf(toCanary?.headers));
+  const handedOutBy = (host: string): string | undefined =>
+    cookiePair(setCookieOf(listOf(weighted?.route).find((d) => hostOf(d) === host)?.headers));
+  const active = handedOutBy(names.canary);
+  const primary = handedOutBy(names.primary);
   const sticky = listOf(spec.http).find((r) => r.name === STICKY_ROUTE_NAME);
   const expiringHeader = setCookieOf(sticky?.headers);
   const expiring = typeof expiringHeader === 'string' && /Max-Age=-1\b/.test(expiringHeader) ? cookiePair(expiringHeader) : undefined;
-  return { ...(active ? { active } : {}), ...(expiring ? { expiring } : {}) };
+  return { ...(active ? { active } : {}), ...(expiring ? { expiring } : {}), ...(primary ? { primary } : {}) };
 };
 
 /** Whether an object names this Canary as its controlling owner. */

@@ -6,15 +6,19 @@
  * - reconcile keeps the live weights, mirror and affinity cookie when it updates the VirtualService
  *   (Flagger resets them to 100/0 whenever the rest of the spec changed);
  * - a user's VirtualService is remembered once, when first adopted, not overwritten on every update;
- * - the affinity cookie is read back from the VirtualService instead of the Canary status, so the
+ * - the affinity cookies are read back from the VirtualService instead of the Canary status, so the
  *   router needs no status writes; the sticky route exists only while there is a cookie to match;
+ * - with primaryCookieName (Flagger 1.43), holders of the primary cookie are pinned by a route named
+ *   `sticky-primary-route` placed after `sticky-route`; the primary cookie is renewed when the split
+ *   changes, not when setRoutes re-asserts the live split, and is simply no longer handed out once the
+ *   canary has no weight (it lives one interval), as the gatewayapi router does;
  * - canaries the router cannot serve (see istioProblems) are refused instead of silently degraded;
  * - mirrorPercentage is always written (100 when mirrorWeight is unset; Istio reads absent as 100),
  *   and the A/B default route always carries weight 100 for its only destination, the primary.
  */
 import { randomInt } from 'node:crypto';
 import type { Canary, Problem } from '../../src/api/index.js';
-import { FledgeError, invalidSpec, serviceNames } from '../../src/api/index.js';
+import { FledgeError, compact, invalidSpec, serviceNames } from '../../src/api/index.js';
 import type { KubeApi, KubeObject, ObjectRef } from '../../src/kube/api.js';
 import type { Router, RouterCapabilities, RouterDeps, Routes } from './types.js';
 import { FLUX_RECONCILE_DISABLED } from './types.js';
@@ -73,6 +77,36 @@ export const nextCookies = (canary: Canary, routes: Routes, live: AffinityCookie
   return expiring ? { expiring } : {};
 };
 
+/**
+ * The primary cookie for a new split, with primaryCookieName: a fresh one at each new split, so its
+ * holders are rebalanced by the next step's weights (it also lives one interval); the live one when the
+ * live split is written again; none while the canary has no weight (nothing to be kept away from).
+ */
+export const nextPrimaryCookie = (
+  canary: Canary,
+  routes: Routes,
+  liveRoutes: Routes | undefined,
+  livePrimary: string | undefined,
+  fresh: () => string = freshCookieValue,
+): string | undefined => {
+  const name = canary.spec.analysis.sessionAffinity?.primaryCookieName;
+  if (!name || routes.canary === 0) return undefined;
+  const sameSplit = liveRoutes?.primary === routes.primary && liveRoutes.canary === routes.canary;
+  return sameSplit && livePrimary?.startsWith(`${name}=`) ? livePrimary : `${name}=${fresh()}`;
+};
+
+/** Every affinity cookie for a new split: the canary's (nextCookies), then the primary's. */
+export const nextAffinityCookies = (
+  canary: Canary,
+  routes: Routes,
+  liveRoutes: Routes | undefined,
+  live: AffinityCookies,
+  fresh: () => string = freshCookieValue,
+): AffinityCookies => {
+  const cookies = nextCookies(canary, routes, live, fresh);
+  return { ...cookies, ...compact({ primary: nextPrimaryCookie(canary, routes, liveRoutes, live.primary, fresh) }) };
+};
+
 const checkRoutes = (routes: Routes): void => {
   const valid = [routes.primary, routes.canary].every((w) => Number.isInteger(w) && w >= 0 && w <= 100);
   if (!valid || routes.primary + routes.canary !== 100) {
@@ -110,7 +144,7 @@ class IstioRouter implements Router {
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
     checkRoutes(routes);
     const live = await this.liveVirtualService(canary);
-    const cookies = nextCookies(canary, routes, readCookies(canary, live));
+    const cookies = nextAffinityCookies(canary, routes, tryReadRoutes(canary, live), readCookies(canary, live));
     const spec = buildVirtualServiceSpec(canary, { routes, cookies });
     // Only the route lists: hosts, gateways and metadata are reconcile's business.
     const patch = isTcp(canary.spec.service) ? { tcp: spec.tcp } : { http: spec.http };

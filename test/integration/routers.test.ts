@@ -143,6 +143,53 @@ describe('routers against the local cluster', () => {
     assert.equal(await cookieOf(), first);
   });
 
+  test('istio: primaryCookieName adds a primary sticky route whose cookie changes with each step', async () => {
+    const sessionAffinity = { cookieName: 'canary-cookie', primaryCookieName: 'primary-cookie' };
+    const canary = await createCanary('sticky2', { analysis: { interval: '30s', threshold: 5, maxWeight: 50, stepWeight: 10, sessionAffinity } });
+    await router('istio').reconcile(canary);
+    type Route = { name?: string; match?: Array<{ headers: { Cookie: { regex: string } } }>; route: Spec[] };
+    const setCookieOf = (d: Spec | undefined): string | undefined =>
+      ((d?.headers as Spec | undefined)?.response as { add?: Record<string, string> } | undefined)?.add?.['Set-Cookie'];
+    /** The cookies the live VirtualService hands out, checked against the sticky routes that match them. */
+    const cookiesOf = async (): Promise<{ canary: string; primary: string }> => {
+      const http = httpOf(await kube.get(vsRef('sticky2'))) as Route[];
+      assert.deepEqual(http.map((r) => r.name), ['sticky-route', 'sticky-primary-route', undefined]);
+      assert.deepEqual(http[1]?.route.map((d) => [(d.destination as Spec).host, d.weight]), [['sticky2-primary', 100], ['sticky2-canary', 0]]);
+      const [toPrimary, toCanary] = http[2]?.route ?? [];
+      const primary = setCookieOf(toPrimary) ?? '';
+      const canaryCookie = setCookieOf(toCanary) ?? '';
+      assert.match(primary, /^primary-cookie=[a-zA-Z]{10}; Max-Age=30$/);
+      assert.match(canaryCookie, /^canary-cookie=[a-zA-Z]{10}; Max-Age=86400$/);
+      const value = (cookie: string): string => cookie.split(';')[0]?.split('=')[1] ?? '';
+      assert.equal(http[1]?.match?.[0]?.headers.Cookie.regex, `.*primary-cookie.*${value(primary)}.*`);
+      assert.equal(http[0]?.match?.[0]?.headers.Cookie.regex, `.*canary-cookie.*${value(canaryCookie)}.*`);
+      return { canary: canaryCookie, primary };
+    };
+
+    await router('istio').setRoutes(canary, { primary: 90, canary: 10, mirrored: false });
+    const first = await cookiesOf();
+    assert.deepEqual(await router('istio').getRoutes(canary), { primary: 90, canary: 10, mirrored: false });
+    const before = await kube.get(vsRef('sticky2'));
+    await router('istio').reconcile(canary);
+    assert.equal((await kube.get(vsRef('sticky2')))?.metadata.resourceVersion, before?.metadata.resourceVersion, 'reconcile keeps both cookies');
+    await router('istio').setRoutes(canary, { primary: 90, canary: 10, mirrored: false });
+    assert.deepEqual(await cookiesOf(), first, 'writing the live split again keeps the primary cookie');
+
+    await router('istio').setRoutes(canary, { primary: 80, canary: 20, mirrored: false });
+    const second = await cookiesOf();
+    assert.equal(second.canary, first.canary, 'the canary cookie lasts the run');
+    assert.notEqual(second.primary, first.primary, 'a new step hands out a new primary cookie');
+    assert.deepEqual(await router('istio').getRoutes(canary), { primary: 80, canary: 20, mirrored: false });
+
+    // Promotion: the canary cookie is expired; the primary one is no longer handed out.
+    await router('istio').setRoutes(canary, { primary: 100, canary: 0, mirrored: false });
+    const http = httpOf(await kube.get(vsRef('sticky2'))) as Route[];
+    assert.deepEqual(http.map((r) => r.name), ['sticky-route', undefined]);
+    assert.equal(setCookieOf(http[0] as unknown as Spec), `${first.canary.split(';')[0]}; Max-Age=-1`);
+    assert.equal(http[1]?.route.some((d) => d.headers !== undefined), false);
+    assert.deepEqual(await router('istio').getRoutes(canary), { primary: 100, canary: 0, mirrored: false });
+  });
+
   test('istio: an adopted user VirtualService is restored on finalize with revertOnDeletion', async () => {
     const userSpec = { hosts: ['adopt'], http: [{ route: [{ destination: { host: 'adopt' } }] }] };
     await kube.create({ ...vsRef('adopt'), metadata: { name: 'adopt', namespace: NS, labels: { owner: 'me' } }, spec: userSpec });

@@ -29,6 +29,19 @@ const withAffinity = (raw: Raw): void => {
   raw.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 };
 };
 
+const PRIMARY_COOKIE = 'primary-cookie=QwErTyUiOp';
+const withPrimaryAffinity = (raw: Raw): void => {
+  raw.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', primaryCookieName: 'primary-cookie', maxAge: 21600 };
+};
+/** Inside the mesh (no ports), with a service match and a route-level response header, a 30s interval. */
+const meshPrimaryAffinity = (raw: Raw): void => {
+  const s = raw.spec.service;
+  for (const key of ['gateways', 'hosts', 'portDiscovery', 'timeout', 'retries']) delete s[key];
+  s.match = [{ uri: { prefix: '/api' } }];
+  s.headers = { response: { add: { 'x-served-by': 'podinfo' } } };
+  Object.assign(raw.spec.analysis, { interval: '30s', sessionAffinity: { cookieName: 'canary-cookie', primaryCookieName: 'primary-cookie' } });
+};
+
 const cases: Array<{ file: string; canary: Canary; state: RouteState }> = [
   { file: 'vs-canary-100-0.yaml', canary: canaryWith(), state: split(100, 0) },
   { file: 'vs-canary-90-10.yaml', canary: canaryWith(), state: split(90, 10) },
@@ -47,6 +60,16 @@ const cases: Array<{ file: string; canary: Canary; state: RouteState }> = [
     file: 'vs-affinity-expiring-100-0.yaml',
     canary: canaryWith(withAffinity),
     state: { ...split(100, 0), cookies: { expiring: COOKIE } },
+  },
+  {
+    file: 'vs-affinity-primary-90-10.yaml',
+    canary: canaryWith(withPrimaryAffinity),
+    state: { ...split(90, 10), cookies: { active: COOKIE, primary: PRIMARY_COOKIE } },
+  },
+  {
+    file: 'vs-affinity-primary-mesh-50-50.yaml',
+    canary: canaryWith(meshPrimaryAffinity),
+    state: { ...split(50, 50), cookies: { active: 'canary-cookie=LpsIaLdoNZ', primary: PRIMARY_COOKIE } },
   },
   { file: 'vs-tcp-90-10.yaml', canary: canaryWith((r) => (r.spec.service.appProtocol = 'tcp')), state: split(90, 10) },
   {
@@ -120,4 +143,39 @@ test('mergeMatches combines every condition with every common match, condition f
     { method: { exact: 'GET' }, uri: { exact: '/beta' }, sourceLabels: { app: 'tester' } },
   ]);
   assert.deepEqual(mergeMatches([{ uri: { prefix: '/x' } }], []), [{ uri: { prefix: '/x' } }]);
+});
+
+test('primary cookie: without primaryCookieName, or once the canary has no weight, no primary route is built', () => {
+  const cookies = { active: COOKIE, primary: PRIMARY_COOKIE };
+  // A primary cookie left on the live object after primaryCookieName was removed is dropped.
+  assert.deepEqual(buildVirtualService(canaryWith(withAffinity), { ...split(90, 10), cookies }), fixture('vs-affinity-90-10.yaml'));
+  // After the run only the canary cookie is expired; the primary one is no longer handed out and lapses.
+  const done = buildVirtualService(canaryWith(withPrimaryAffinity), { ...split(100, 0), cookies: { expiring: COOKIE } });
+  assert.deepEqual(done.spec, (fixture('vs-affinity-expiring-100-0.yaml') as { spec: unknown }).spec);
+});
+
+test('primary cookie: A/B routing ignores session affinity, primary cookie included', () => {
+  const canary = canaryWith((r) => {
+    withPrimaryAffinity(r);
+    delete r.spec.analysis.stepWeight;
+    Object.assign(r.spec.analysis, { iterations: 10, match: [{ headers: { 'x-user-type': { exact: 'test' } } }] });
+  });
+  const http = (buildVirtualService(canary, { ...split(0, 100), cookies: { active: COOKIE, primary: PRIMARY_COOKIE } }).spec as {
+    http: Array<Record<string, unknown>>;
+  }).http;
+  assert.equal(http.length, 2);
+  assert.equal(JSON.stringify(http).includes('Cookie'), false);
+});
+
+test('primary cookie: Max-Age is the analysis interval in whole seconds', () => {
+  const canary = canaryWith((r) => {
+    withPrimaryAffinity(r);
+    r.spec.analysis.interval = '2m30s';
+  });
+  const http = (buildVirtualService(canary, { ...split(80, 20), cookies: { active: COOKIE, primary: PRIMARY_COOKIE } }).spec as {
+    http: Array<{ name?: string; route: Array<{ destination: { host: string }; headers?: { response: { add: Record<string, string> } } }> }>;
+  }).http;
+  assert.deepEqual(http.map((r) => r.name), ['sticky-route', 'sticky-primary-route', undefined]);
+  const primary = http[2]?.route.find((d) => d.destination.host === 'podinfo-primary');
+  assert.equal(primary?.headers?.response.add['Set-Cookie'], `${PRIMARY_COOKIE}; Max-Age=150`);
 });

@@ -8,7 +8,7 @@ import type { Canary } from '../../src/api/index.js';
 import type { KubeObject } from '../../src/kube/api.js';
 import { buildVirtualService } from '../../providers/routers/istio-build.js';
 import { isOwnedBy, originalSpecOf, readCookies, readRoutes, tryReadRoutes } from '../../providers/routers/istio-read.js';
-import { istioProblems, nextCookies } from '../../providers/routers/istio.js';
+import { istioProblems, nextAffinityCookies, nextCookies, nextPrimaryCookie } from '../../providers/routers/istio.js';
 
 const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
 const fixture = (name: string): KubeObject => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as KubeObject;
@@ -20,6 +20,10 @@ const canaryWith = (edit: (raw: Raw) => void = () => undefined): Canary => {
   return parseCanary(raw);
 };
 const affinity = canaryWith((r) => (r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 }));
+const primaryAffinity = canaryWith(
+  (r) => (r.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', primaryCookieName: 'primary-cookie', maxAge: 21600 }),
+);
+const split = (primary: number, canary: number, mirrored = false) => ({ primary, canary, mirrored });
 const ab = canaryWith((r) => (r.spec.analysis = { iterations: 10, match: [{ headers: { 'x-user-type': { exact: 'test' } } }] }));
 const tcp = canaryWith((r) => (r.spec.service.appProtocol = 'TCP'));
 
@@ -32,6 +36,19 @@ test('readRoutes reads the golden fixtures back', () => {
   // The sticky route (0/100) is not the split; the weighted route after it is.
   assert.deepEqual(readRoutes(affinity, fixture('vs-affinity-90-10.yaml')), { primary: 90, canary: 10, mirrored: false });
   assert.deepEqual(readRoutes(tcp, fixture('vs-tcp-90-10.yaml')), { primary: 90, canary: 10, mirrored: false });
+  // Neither sticky route (0/100, then 100/0) is the split.
+  assert.deepEqual(readRoutes(primaryAffinity, fixture('vs-affinity-primary-90-10.yaml')), { primary: 90, canary: 10, mirrored: false });
+  assert.deepEqual(readRoutes(primaryAffinity, fixture('vs-affinity-primary-mesh-50-50.yaml')), { primary: 50, canary: 50, mirrored: false });
+});
+
+test('with both sticky routes present, the weights and the mirror flag come from the weighted route', () => {
+  for (const [primary, canaryWeight, mirrored] of [[90, 10, false], [60, 40, true], [100, 0, true], [0, 100, false]] as const) {
+    const routes = split(primary, canaryWeight, mirrored);
+    const vs = buildVirtualService(primaryAffinity, { routes, cookies: { active: 'flagger-cookie=abc', primary: 'primary-cookie=def' } });
+    const names = ((vs.spec as { http: Array<{ name?: string }> }).http).map((r) => r.name);
+    assert.deepEqual(names, ['sticky-route', 'sticky-primary-route', undefined]);
+    assert.deepEqual(readRoutes(primaryAffinity, vs), routes);
+  }
 });
 
 test('what is built is read back, for every strategy and split', () => {
@@ -63,6 +80,50 @@ test('readCookies finds the active and the expiring cookie', () => {
   assert.deepEqual(readCookies(affinity, fixture('vs-affinity-90-10.yaml')), { active: 'flagger-cookie=LpsIaLdoNZ' });
   assert.deepEqual(readCookies(affinity, fixture('vs-affinity-expiring-100-0.yaml')), { expiring: 'flagger-cookie=LpsIaLdoNZ' });
   assert.deepEqual(readCookies(affinity, fixture('vs-canary-90-10.yaml')), {});
+});
+
+test('readCookies finds the primary cookie the primary destination hands out', () => {
+  const both = { active: 'flagger-cookie=LpsIaLdoNZ', primary: 'primary-cookie=QwErTyUiOp' };
+  assert.deepEqual(readCookies(primaryAffinity, fixture('vs-affinity-primary-90-10.yaml')), both);
+  assert.deepEqual(readCookies(primaryAffinity, fixture('vs-affinity-primary-mesh-50-50.yaml')), {
+    active: 'canary-cookie=LpsIaLdoNZ',
+    primary: 'primary-cookie=QwErTyUiOp',
+  });
+  // What is built is read back, so reconcile rebuilds the same object.
+  const vs = buildVirtualService(primaryAffinity, { routes: split(70, 30), cookies: both });
+  assert.deepEqual(readCookies(primaryAffinity, vs), both);
+});
+
+test('nextPrimaryCookie is renewed at each new split, kept when the live split is written again, absent at 0', () => {
+  let n = 0;
+  const fresh = (): string => `v${++n}`;
+  assert.equal(nextPrimaryCookie(primaryAffinity, split(90, 10), split(100, 0), undefined, fresh), 'primary-cookie=v1');
+  assert.equal(nextPrimaryCookie(primaryAffinity, split(90, 10), split(90, 10), 'primary-cookie=v1', fresh), 'primary-cookie=v1');
+  assert.equal(nextPrimaryCookie(primaryAffinity, split(80, 20), split(90, 10), 'primary-cookie=v1', fresh), 'primary-cookie=v2');
+  // A renamed cookie, or a live split that cannot be read, starts afresh.
+  assert.equal(nextPrimaryCookie(primaryAffinity, split(80, 20), split(80, 20), 'old=x', fresh), 'primary-cookie=v3');
+  assert.equal(nextPrimaryCookie(primaryAffinity, split(80, 20), undefined, 'primary-cookie=v3', fresh), 'primary-cookie=v4');
+  assert.equal(nextPrimaryCookie(primaryAffinity, split(100, 0), split(80, 20), 'primary-cookie=v4', fresh), undefined);
+  assert.equal(nextPrimaryCookie(affinity, split(90, 10), split(100, 0), undefined, fresh), undefined);
+  assert.equal(n, 4);
+});
+
+test('nextAffinityCookies: canary cookie kept for the run, primary cookie renewed per step, only the canary one expired', () => {
+  let n = 0;
+  const fresh = (): string => `v${++n}`;
+  const first = nextAffinityCookies(primaryAffinity, split(90, 10), split(100, 0), {}, fresh);
+  assert.deepEqual(first, { active: 'flagger-cookie=v1', primary: 'primary-cookie=v2' });
+  assert.deepEqual(nextAffinityCookies(primaryAffinity, split(90, 10), split(90, 10), first, fresh), first);
+  const next = nextAffinityCookies(primaryAffinity, split(80, 20), split(90, 10), first, fresh);
+  assert.deepEqual(next, { active: 'flagger-cookie=v1', primary: 'primary-cookie=v3' });
+  assert.deepEqual(nextAffinityCookies(primaryAffinity, split(100, 0), split(80, 20), next, fresh), { expiring: 'flagger-cookie=v1' });
+  // Without primaryCookieName it is nextCookies.
+  assert.deepEqual(nextAffinityCookies(affinity, split(90, 10), split(100, 0), { primary: 'primary-cookie=x' }, fresh), { active: 'flagger-cookie=v4' });
+});
+
+test('a generated primary cookie is ten letters after its name, as the canary one', () => {
+  const { primary } = nextAffinityCookies(primaryAffinity, split(50, 50), split(100, 0), {});
+  assert.match(primary ?? '', /^primary-cookie=[a-zA-Z]{10}$/);
 });
 
 test('nextCookies keeps the cookie during a run, makes one when needed and expires it afterwards', () => {
