@@ -9,7 +9,7 @@ import type {
   Strategy,
   ThresholdRange,
 } from './types.js';
-import { ALERT_SEVERITIES, NO_DATA_POLICIES, WEBHOOK_TYPES } from './types.js';
+import { ALERT_SEVERITIES, NO_DATA_POLICIES, SAME_SITE_VALUES, WEBHOOK_TYPES } from './types.js';
 import type { Fields, SpecReader } from './reader.js';
 import { childPath, compact, itemPath } from './reader.js';
 import { BUILTIN_METRICS, DEFAULTS, KUBERNETES_ROUTER_ITERATIONS, MIRROR_CAPABLE_ROUTERS, canRouterMirror, routerFamily } from './defaults.js';
@@ -108,6 +108,7 @@ const parseWebhook = (r: SpecReader, item: Fields, at: string): CanaryWebhook =>
     muteAlert: r.boolean(item, 'muteAlert', at) ?? false,
     retries: r.integer(item, 'retries', at, { min: 0 }) ?? 0,
     metadata: r.stringMap(item, 'metadata', at),
+    ...compact({ disableTLS: r.boolean(item, 'disableTLS', at) }),
   };
 };
 
@@ -125,14 +126,49 @@ const parseAlert = (r: SpecReader, item: Fields, at: string, ctx: AnalysisContex
   };
 };
 
+// RFC 6265: a Domain is a host name (a leading dot is allowed and ignored).
+const COOKIE_DOMAIN = /^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+// RFC 6265: a Path is any characters but controls and ';' (which would start another attribute).
+const isCookiePath = (text: string): boolean =>
+  [...text].every((c) => c !== ';' && c.charCodeAt(0) > 0x1f && c.charCodeAt(0) !== 0x7f);
+
+/** An optional cookie attribute; empty means unset, as Flagger omits empty attributes. */
+const cookieAttribute = (
+  r: SpecReader,
+  value: Fields,
+  key: string,
+  at: string,
+  valid: (text: string) => boolean,
+  rule: string,
+): string | undefined => {
+  const text = r.string(value, key, at) || undefined;
+  return text === undefined || valid(text) ? text : r.report(childPath(at, key), rule);
+};
+
 const parseSessionAffinity = (r: SpecReader, value: Fields, at: string): SessionAffinity => {
   const maxAge = r.integer(value, 'maxAge', at, { min: 0 });
-  return {
+  const sameSite = r.string(value, 'sameSite', at, { oneOf: SAME_SITE_VALUES });
+  const affinity: SessionAffinity = {
     cookieName: r.string(value, 'cookieName', at, { required: true }) ?? '',
     // Flagger reads 0 as "not set".
     maxAge: maxAge || DEFAULTS.sessionAffinityMaxAge,
-    ...compact({ primaryCookieName: r.string(value, 'primaryCookieName', at, { nonEmpty: true }) }),
+    ...compact({
+      primaryCookieName: r.string(value, 'primaryCookieName', at, { nonEmpty: true }),
+      // Both end up inside a Set-Cookie header, so nothing in them may start another attribute or header.
+      domain: cookieAttribute(r, value, 'domain', at, (t) => COOKIE_DOMAIN.test(t), 'must be a host name'),
+      path: cookieAttribute(r, value, 'path', at, isCookiePath, 'must not contain ";" or control characters'),
+      sameSite: SAME_SITE_VALUES.find((v) => v === sameSite),
+      secure: r.boolean(value, 'secure', at),
+      httpOnly: r.boolean(value, 'httpOnly', at),
+      partitioned: r.boolean(value, 'partitioned', at),
+    }),
   };
+  // Valid for Flagger, so not refused; but browsers drop such a cookie and affinity would silently do nothing.
+  if (!affinity.secure) {
+    if (affinity.sameSite === 'None') r.warn(childPath(at, 'sameSite'), 'browsers drop a SameSite=None cookie unless secure is true');
+    if (affinity.partitioned) r.warn(childPath(at, 'partitioned'), 'browsers drop a Partitioned cookie unless secure is true');
+  }
+  return affinity;
 };
 
 const parseStepWeights = (r: SpecReader, analysis: Fields, at: string): number[] => {

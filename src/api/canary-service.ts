@@ -1,5 +1,6 @@
 /** Parser of a Canary's spec.service: the generated Services and the router settings. */
-import type { CanaryService, CustomMetadata } from './types.js';
+import type { CanaryService, CustomMetadata, UnmanagedMetadata } from './types.js';
+import { TRAFFIC_DISTRIBUTIONS } from './types.js';
 import type { Fields, SpecReader } from './reader.js';
 import { childPath, compact } from './reader.js';
 import { DEFAULTS } from './defaults.js';
@@ -23,6 +24,13 @@ const customMetadata = (r: SpecReader, parent: Fields, key: string, at: string):
   return { labels: r.stringMap(value, 'labels', path), annotations: r.stringMap(value, 'annotations', path) };
 };
 
+const unmanagedMetadata = (r: SpecReader, parent: Fields, at: string): UnmanagedMetadata | undefined => {
+  const value = r.object(parent, 'unmanagedMetadata', at);
+  if (!value) return undefined;
+  const path = childPath(at, 'unmanagedMetadata');
+  return { labels: r.stringList(value, 'labels', path), annotations: r.stringList(value, 'annotations', path) };
+};
+
 const targetPortOf = (r: SpecReader, service: Fields, at: string): number | string | undefined => {
   const value = service.targetPort;
   const path = childPath(at, 'targetPort');
@@ -41,6 +49,7 @@ export const parseCanaryService = (r: SpecReader, service: Fields, at: string, t
     const value = r.object(service, key, at);
     return value ? parse(r, value, childPath(at, key)) : undefined;
   };
+  const distribution = r.string(service, 'trafficDistribution', at, { oneOf: TRAFFIC_DISTRIBUTIONS });
   return {
     name: r.string(service, 'name', at, { nonEmpty: true }) ?? targetName,
     port,
@@ -56,7 +65,10 @@ export const parseCanaryService = (r: SpecReader, service: Fields, at: string, t
     backends: r.stringList(service, 'backends', at),
     ...compact({
       appProtocol: r.string(service, 'appProtocol', at),
+      headless: r.boolean(service, 'headless', at),
+      trafficDistribution: TRAFFIC_DISTRIBUTIONS.find((d) => d === distribution),
       timeout: r.duration(service, 'timeout', at)?.text,
+      backendTimeout: r.duration(service, 'backendTimeout', at)?.text,
       trafficPolicy: r.object(service, 'trafficPolicy', at),
       rewrite: optionalObject('rewrite', parseRewrite),
       retries: optionalObject('retries', parseRetries),
@@ -66,6 +78,7 @@ export const parseCanaryService = (r: SpecReader, service: Fields, at: string, t
       apex: customMetadata(r, service, 'apex', at),
       primary: customMetadata(r, service, 'primary', at),
       canary: customMetadata(r, service, 'canary', at),
+      unmanagedMetadata: unmanagedMetadata(r, service, at),
     }),
   };
 };

@@ -32,7 +32,9 @@ const KNOWN_STATUS_FIELDS = new Set([
   'trackedConfigs',
   'lastTransitionTime',
   'sessionAffinityCookie',
+  'primarySessionAffinityCookie',
   'previousSessionAffinityCookie',
+  'lastTrackedRevision',
   'conditions',
 ]);
 
@@ -55,7 +57,9 @@ const parseStatus = (r: SpecReader, obj: Fields): CanaryStatus => {
       lastPromotedSpec: r.string(status, 'lastPromotedSpec', at),
       lastTransitionTime: r.string(status, 'lastTransitionTime', at),
       sessionAffinityCookie: r.string(status, 'sessionAffinityCookie', at),
+      primarySessionAffinityCookie: r.string(status, 'primarySessionAffinityCookie', at),
       previousSessionAffinityCookie: r.string(status, 'previousSessionAffinityCookie', at),
+      lastTrackedRevision: r.string(status, 'lastTrackedRevision', at),
     }),
   };
 };

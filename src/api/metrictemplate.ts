@@ -1,7 +1,8 @@
 /** The MetricTemplate resource: its typed form and parseMetricTemplate, the edge that builds it. */
 import type { Condition, ResourceMeta } from './types.js';
 import { FLAGGER_API_VERSION } from './types.js';
-import { SpecReader, compact, isFields, isHttpUrl } from './reader.js';
+import type { Fields } from './reader.js';
+import { SpecReader, childPath, compact, isFields, isHttpUrl, itemPath } from './reader.js';
 import { invalidSpec } from './errors.js';
 import { checkTypeHeader, parseConditions, parseMeta } from './metadata.js';
 
@@ -17,12 +18,15 @@ export const METRIC_PROVIDER_TYPES = [
   'stackdriver',
   'keptn',
   'splunk',
+  'externalmetrics',
 ] as const;
 export type MetricProviderType = (typeof METRIC_PROVIDER_TYPES)[number];
 
 export interface MetricTemplateProvider {
   type: MetricProviderType;
   address?: string;
+  /** Extra HTTP headers for each query, by name, each with its values in order. */
+  headers?: Record<string, string[]>;
   /** Secret in the template's namespace holding credentials. */
   secretRef?: { name: string };
   region?: string;
@@ -36,6 +40,27 @@ export interface MetricTemplate {
   spec: { provider: MetricTemplateProvider; query: string };
   status: { conditions: Condition[] };
 }
+
+// RFC 9110 token: the characters a header name may use.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// A header value may not hold CR, LF or NUL (they would end the header or the request).
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+const parseHeaders = (r: SpecReader, provider: Fields | undefined, at: string): Record<string, string[]> | undefined => {
+  const map = r.object(provider, 'headers', at);
+  if (!map) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const name of Object.keys(map)) {
+    const path = childPath(childPath(at, 'headers'), name);
+    if (!HEADER_NAME.test(name)) r.report(path, 'must be a valid HTTP header name');
+    const values = r.stringList(map, name, childPath(at, 'headers'));
+    values.forEach((value, index) => {
+      if (!HEADER_VALUE.test(value)) r.report(itemPath(path, index), 'must not contain CR, LF or NUL');
+    });
+    out[name] = values;
+  }
+  return out;
+};
 
 /** Parses a MetricTemplate; throws FledgeError 'InvalidSpec' listing every problem. */
 export const parseMetricTemplate = (obj: unknown): MetricTemplate => {
@@ -54,6 +79,7 @@ export const parseMetricTemplate = (obj: unknown): MetricTemplate => {
   const query = r.string(spec, 'query', 'spec', { required: spec !== undefined });
   const insecureSkipVerify = r.boolean(provider, 'insecureSkipVerify', at) ?? false;
   const region = r.string(provider, 'region', at) || undefined;
+  const headers = parseHeaders(r, provider, at);
   const conditions = parseConditions(r, r.object(obj, 'status', ''), 'status');
 
   if (r.problems.length > 0) throw invalidSpec('MetricTemplate', metadata.name || undefined, r.problems);
@@ -65,7 +91,7 @@ export const parseMetricTemplate = (obj: unknown): MetricTemplate => {
       provider: {
         type: METRIC_PROVIDER_TYPES.find((t) => t === type) ?? 'prometheus',
         insecureSkipVerify,
-        ...compact({ address, secretRef: secretName === undefined ? undefined : { name: secretName }, region }),
+        ...compact({ address, headers, secretRef: secretName === undefined ? undefined : { name: secretName }, region }),
       },
       query: query ?? '',
     },

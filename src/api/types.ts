@@ -160,6 +160,15 @@ export interface CustomMetadata {
   annotations: Record<string, string>;
 }
 
+/** Label and annotation keys on the generated Services that other controllers own. */
+export interface UnmanagedMetadata {
+  labels: string[];
+  annotations: string[];
+}
+
+export const TRAFFIC_DISTRIBUTIONS = ['PreferClose', 'PreferSameZone', 'PreferSameNode'] as const;
+export type TrafficDistribution = (typeof TRAFFIC_DISTRIBUTIONS)[number];
+
 export interface CanaryService {
   /** Apex Service name; defaults to the target's name. Primary and canary add -primary / -canary. */
   name: string;
@@ -169,7 +178,13 @@ export interface CanaryService {
   targetPort: number | string;
   appProtocol?: string;
   portDiscovery: boolean;
+  /** Primary and canary Services without a cluster IP; absent = not written (false). */
+  headless?: boolean;
+  /** Copied to the generated Services' spec.trafficDistribution. */
+  trafficDistribution?: TrafficDistribution;
   timeout?: string;
+  /** Gateway API: per-attempt backend timeout (HTTPRoute rule timeouts.backendRequest), as written. */
+  backendTimeout?: string;
   gateways: string[];
   gatewayRefs: ParentReference[];
   hosts: string[];
@@ -187,6 +202,7 @@ export interface CanaryService {
   apex?: CustomMetadata;
   primary?: CustomMetadata;
   canary?: CustomMetadata;
+  unmanagedMetadata?: UnmanagedMetadata;
 }
 
 export interface ThresholdRange {
@@ -235,6 +251,8 @@ export interface CanaryWebhook {
   muteAlert: boolean;
   retries: number;
   metadata: Record<string, string>;
+  /** true = do not verify the hook's TLS certificate; absent = verify. */
+  disableTLS?: boolean;
 }
 
 export interface CanaryAlert {
@@ -244,11 +262,24 @@ export interface CanaryAlert {
   providerRef: NamespacedReference;
 }
 
+export const SAME_SITE_VALUES = ['Strict', 'Lax', 'None'] as const;
+export type SameSite = (typeof SAME_SITE_VALUES)[number];
+
+/**
+ * Cookie attributes are absent unless written; domain and path hold no ';' or control characters,
+ * so they can be put into a Set-Cookie header as they are.
+ */
 export interface SessionAffinity {
   cookieName: string;
   primaryCookieName?: string;
   /** Seconds; default 86400. */
   maxAge: number;
+  domain?: string;
+  path?: string;
+  sameSite?: SameSite;
+  secure?: boolean;
+  httpOnly?: boolean;
+  partitioned?: boolean;
 }
 
 export interface CanaryAnalysis {
@@ -312,7 +343,10 @@ export interface CanaryStatus {
   trackedConfigs: Record<string, string>;
   lastTransitionTime?: string;
   sessionAffinityCookie?: string;
+  primarySessionAffinityCookie?: string;
   previousSessionAffinityCookie?: string;
+  /** Flagger's change fence; read and kept, not used by Fledge. */
+  lastTrackedRevision?: string;
   conditions: Condition[];
   /** Status fields Flagger does not define (the controller's saved state), kept as they are. */
   extra: Record<string, unknown>;

@@ -102,6 +102,7 @@ describe('kubectl against the local cluster', () => {
       NAME: 'podinfo',
       STATUS: 'Progressing',
       WEIGHT: '20',
+      SUSPENDED: '',
       FAILEDCHECKS: '1',
       INTERVAL: '1m',
       MIRROR: '',
@@ -154,6 +155,58 @@ describe('kubectl against the local cluster', () => {
     const deep = await c.kubectl(['explain', 'canary.spec.analysis.stepWeight']);
     assert.equal(deep.code, 0, deep.stderr);
     assert.match(deep.stdout, /integer/);
+  });
+
+  test('resources setting every field of Flagger\'s CRDs apply unchanged under strict field validation', async () => {
+    const manifests = fixture('flagger-all-fields.yaml');
+    // kubectl's default --validate=strict: the server refuses unknown fields instead of pruning them.
+    const [canaryOnly = ''] = manifests.split('\n---\n');
+    const unknown = await c.kubectl(['apply', '-f', '-'], canaryOnly.replace('    headless: false\n', '    headles: false\n'));
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /unknown field "spec\.service\.headles"/);
+    assert.notEqual((await c.kubectl(['get', 'canary', 'every-field'])).code, 0);
+    const r = await c.kubectl(['apply', '-f', '-'], manifests);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /canary\.flagger\.app\/every-field created/);
+    assert.match(r.stdout, /metrictemplate\.flagger\.app\/latency created/);
+    assert.match(r.stdout, /metrictemplate\.flagger\.app\/external created/);
+    assert.match(r.stdout, /alertprovider\.flagger\.app\/on-call created/);
+    assert.match(r.stdout, /alertprovider\.flagger\.app\/team-chat created/);
+    // Stored as written, not pruned.
+    const jsonpath = async (resource: string, path: string): Promise<string> => {
+      const got = await c.kubectl(['get', resource, '-o', `jsonpath=${path}`]);
+      assert.equal(got.code, 0, got.stderr);
+      return got.stdout;
+    };
+    const affinity = '{.spec.analysis.sessionAffinity}';
+    assert.deepEqual(JSON.parse(await jsonpath('canary/every-field', affinity)), {
+      cookieName: 'flagger-cookie',
+      primaryCookieName: 'flagger-primary-cookie',
+      maxAge: 21600,
+      domain: 'app.example.com',
+      path: '/',
+      sameSite: 'Strict',
+      secure: true,
+      httpOnly: true,
+      partitioned: true,
+    });
+    const service = '{.spec.service.trafficDistribution} {.spec.service.backendTimeout} {.spec.service.unmanagedMetadata.annotations[0]}';
+    assert.equal(await jsonpath('canary/every-field', service), 'PreferClose 10s cloud.google.com/neg');
+    assert.equal(await jsonpath('canary/every-field', '{.spec.analysis.webhooks[0].disableTLS}'), 'true');
+    assert.equal(await jsonpath('metrictemplate/latency', '{.spec.provider.headers.Accept[1]}'), 'text/plain');
+    assert.equal(await jsonpath('metrictemplate/external', '{.spec.provider.type}'), 'externalmetrics');
+    // The status fields Flagger writes are declared too.
+    const status = { status: { primarySessionAffinityCookie: 'flagger-primary-cookie=abc', lastTrackedRevision: 'r1' } };
+    const patched = await c.kubectl(['patch', 'canary', 'every-field', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    assert.equal(patched.code, 0, patched.stderr);
+    const written = '{.status.primarySessionAffinityCookie} {.status.lastTrackedRevision}';
+    assert.equal(await jsonpath('canary/every-field', written), 'flagger-primary-cookie=abc r1');
+    const again = await c.kubectl(['apply', '-f', '-'], manifests);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /canary\.flagger\.app\/every-field unchanged/);
+    const explain = await c.kubectl(['explain', 'canary.spec.analysis.sessionAffinity.sameSite']);
+    assert.equal(explain.code, 0, explain.stderr);
+    assert.match(explain.stdout, /cross-site/);
   });
 
   test('an invalid Canary is refused by kubectl apply with the field named', async () => {

@@ -196,3 +196,41 @@ test('autoscaler references are checked, including replica bounds', () => {
     'spec.ingressRef.name: is required',
   ]);
 });
+
+test('the Flagger 1.41-1.43 fields are checked: enums, durations, and cookie attributes safe in a Set-Cookie header', () => {
+  const { obj, service, analysis } = sample();
+  service.headless = 'yes';
+  service.trafficDistribution = 'PreferLocal';
+  service.backendTimeout = '10 seconds';
+  service.unmanagedMetadata = { labels: 'team', annotations: [3] };
+  analysis.webhooks = [{ name: 'hook', url: 'https://tester/', disableTLS: 'true' }];
+  analysis.sessionAffinity = {
+    cookieName: 'c',
+    sameSite: 'strict',
+    domain: 'example.com; Max-Age=0',
+    path: '/\r\nSet-Cookie: x=y',
+    secure: 1,
+    httpOnly: 'no',
+    partitioned: null,
+  };
+  assert.deepEqual(problemsOf(obj), [
+    'spec.service.trafficDistribution: must be one of: PreferClose, PreferSameZone, PreferSameNode',
+    'spec.service.headless: must be a boolean',
+    'spec.service.backendTimeout: must be a duration such as 30s, 1m or 1h30m',
+    'spec.service.unmanagedMetadata.labels: must be a list',
+    'spec.service.unmanagedMetadata.annotations[0]: must be a string',
+    'spec.analysis.webhooks[0].disableTLS: must be a boolean',
+    'spec.analysis.sessionAffinity.sameSite: must be one of: Strict, Lax, None',
+    'spec.analysis.sessionAffinity.domain: must be a host name',
+    'spec.analysis.sessionAffinity.path: must not contain ";" or control characters',
+    'spec.analysis.sessionAffinity.secure: must be a boolean',
+    'spec.analysis.sessionAffinity.httpOnly: must be a boolean',
+  ]);
+  analysis.sessionAffinity = { cookieName: 'c', path: '/a;b' };
+  delete service.headless;
+  delete service.trafficDistribution;
+  delete service.backendTimeout;
+  delete service.unmanagedMetadata;
+  analysis.webhooks = [];
+  assert.deepEqual(problemsOf(obj), ['spec.analysis.sessionAffinity.path: must not contain ";" or control characters']);
+});

@@ -257,9 +257,15 @@ test('status, including fields only Fledge writes, is read back', () => {
     trackedConfigs: { 'configmap/podinfo-config': 'abc' },
     lastTransitionTime: '2024-05-01T10:00:00Z',
     conditions: [{ type: 'Promoted', status: 'Unknown', reason: 'Progressing', message: 'New revision detected' }],
+    sessionAffinityCookie: 'flagger-cookie=abc',
+    primarySessionAffinityCookie: 'primary-cookie=def',
+    lastTrackedRevision: '5d8c9d7b9f',
     fledge: { machine: { value: 'progressing' } },
   };
   const { status } = parseCanary(obj);
+  assert.equal(status.sessionAffinityCookie, 'flagger-cookie=abc');
+  assert.equal(status.primarySessionAffinityCookie, 'primary-cookie=def');
+  assert.equal(status.lastTrackedRevision, '5d8c9d7b9f');
   assert.equal(status.phase, 'Progressing');
   assert.equal(status.canaryWeight, 20);
   assert.equal(status.failedChecks, 1);
@@ -267,6 +273,64 @@ test('status, including fields only Fledge writes, is read back', () => {
   assert.deepEqual(status.trackedConfigs, { 'configmap/podinfo-config': 'abc' });
   assert.equal(status.conditions[0]?.reason, 'Progressing');
   assert.deepEqual(status.extra, { fledge: { machine: { value: 'progressing' } } });
+});
+
+test('Flagger 1.41-1.43 service and webhook fields parse, and stay absent when not written', () => {
+  const plain = parseCanary(load(istioCanary));
+  for (const key of ['headless', 'trafficDistribution', 'backendTimeout', 'unmanagedMetadata'] as const) {
+    assert.equal(key in plain.spec.service, false, key);
+  }
+  assert.equal('disableTLS' in (plain.spec.analysis.webhooks[0] ?? {}), false);
+  const obj = load(istioCanary) as { spec: { service: Record<string, unknown>; analysis: { webhooks: Array<Record<string, unknown>> } } };
+  Object.assign(obj.spec.service, {
+    headless: true,
+    trafficDistribution: 'PreferSameNode',
+    timeout: '30s',
+    backendTimeout: '1m30s',
+    unmanagedMetadata: { annotations: ['example.com/owned-elsewhere'] },
+  });
+  const hook = obj.spec.analysis.webhooks[0];
+  assert.ok(hook);
+  hook.disableTLS = true;
+  const { spec } = parseCanary(obj);
+  assert.equal(spec.service.headless, true);
+  assert.equal(spec.service.trafficDistribution, 'PreferSameNode');
+  // Passed on as written, like timeout: Gateway API takes the text.
+  assert.equal(spec.service.backendTimeout, '1m30s');
+  assert.deepEqual(spec.service.unmanagedMetadata, { labels: [], annotations: ['example.com/owned-elsewhere'] });
+  assert.equal(spec.analysis.webhooks[0]?.disableTLS, true);
+  assert.equal(spec.analysis.webhooks[1]?.disableTLS, undefined);
+});
+
+test('session affinity cookie attributes parse; empty ones count as unset', () => {
+  const obj = load(istioCanary) as { spec: { analysis: Record<string, unknown> } };
+  obj.spec.analysis.sessionAffinity = { cookieName: 'c', domain: '.example.com', path: '/shop', sameSite: 'Lax', httpOnly: true };
+  assert.deepEqual(parseCanary(obj).spec.analysis.sessionAffinity, {
+    cookieName: 'c',
+    maxAge: 86_400,
+    domain: '.example.com',
+    path: '/shop',
+    sameSite: 'Lax',
+    httpOnly: true,
+  });
+  obj.spec.analysis.sessionAffinity = { cookieName: 'c', domain: '', path: '', secure: false };
+  assert.deepEqual(parseCanary(obj).spec.analysis.sessionAffinity, { cookieName: 'c', maxAge: 86_400, secure: false });
+});
+
+test('cookies browsers would drop (SameSite=None or Partitioned without secure) are accepted with a warning', () => {
+  const obj = load(istioCanary) as { spec: { analysis: Record<string, unknown> } };
+  obj.spec.analysis.sessionAffinity = { cookieName: 'c', sameSite: 'None', partitioned: true };
+  const insecure = parseCanary(obj);
+  assert.equal(insecure.spec.analysis.sessionAffinity?.sameSite, 'None');
+  assert.deepEqual(
+    insecure.warnings.map((w) => `${w.path}: ${w.rule}`),
+    [
+      'spec.analysis.sessionAffinity.sameSite: browsers drop a SameSite=None cookie unless secure is true',
+      'spec.analysis.sessionAffinity.partitioned: browsers drop a Partitioned cookie unless secure is true',
+    ],
+  );
+  obj.spec.analysis.sessionAffinity = { cookieName: 'c', sameSite: 'None', partitioned: true, secure: true };
+  assert.deepEqual(parseCanary(obj).warnings, []);
 });
 
 test('deriveStrategy follows Flagger: match needs iterations to mean A/B', () => {

@@ -60,6 +60,38 @@ test('a CloudWatch template needs no address and keeps region and secret', () =>
   });
 });
 
+test('provider headers (Flagger 1.41) keep every value in order; externalmetrics is a known type', () => {
+  const template = parseMetricTemplate({
+    metadata: { name: 'tenant' },
+    spec: {
+      provider: { type: 'prometheus', address: 'http://mimir:8080/prometheus', headers: { 'X-Scope-OrgID': ['team-a', 'team-b'] } },
+      query: 'up',
+    },
+  });
+  assert.deepEqual(template.spec.provider.headers, { 'X-Scope-OrgID': ['team-a', 'team-b'] });
+  assert.equal('headers' in parseMetricTemplate(parseYaml(errorRate)).spec.provider, false);
+  const external = parseMetricTemplate({ metadata: { name: 'e' }, spec: { provider: { type: 'externalmetrics' }, query: 'm' } });
+  assert.equal(external.spec.provider.type, 'externalmetrics');
+});
+
+test('provider headers must be valid names with list values that cannot split the request', () => {
+  assert.deepEqual(
+    problemsOf(parseMetricTemplate, {
+      metadata: { name: 'bad' },
+      spec: {
+        provider: { type: 'prometheus', headers: { 'Bad Name': ['x'], 'X-Org': 'one', 'X-Evil': ['ok', 'a\r\nHost: other', 7] } },
+        query: 'up',
+      },
+    }),
+    [
+      'spec.provider.headers.Bad Name: must be a valid HTTP header name',
+      'spec.provider.headers.X-Org: must be a list',
+      'spec.provider.headers.X-Evil[2]: must be a string',
+      'spec.provider.headers.X-Evil[1]: must not contain CR, LF or NUL',
+    ],
+  );
+});
+
 test('MetricTemplate problems are all reported', () => {
   assert.deepEqual(
     problemsOf(parseMetricTemplate, {
@@ -68,7 +100,7 @@ test('MetricTemplate problems are all reported', () => {
       spec: { provider: { type: 'prom', address: 'prometheus:9090', secretRef: {}, insecureSkipVerify: 'no' } },
     }),
     [
-      'spec.provider.type: must be one of: prometheus, influxdb, datadog, cloudwatch, newrelic, graphite, dynatrace, stackdriver, keptn, splunk',
+      'spec.provider.type: must be one of: prometheus, influxdb, datadog, cloudwatch, newrelic, graphite, dynatrace, stackdriver, keptn, splunk, externalmetrics',
       'spec.provider.address: must be an absolute http or https URL',
       'spec.provider.secretRef.name: is required',
       'spec.query: is required',

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { parseCanary } from '../../src/api/canary.js';
+import { parseMetricTemplate } from '../../src/api/metrictemplate.js';
+import { parseAlertProvider } from '../../src/api/alertprovider.js';
 
 // Compiled to dist/test/unit, so the repository root is three levels up.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -155,6 +157,9 @@ spec:
     appProtocol: http
     portDiscovery: true
     timeout: 15s
+    backendTimeout: 5s
+    headless: true
+    trafficDistribution: PreferSameZone
     gateways: [public-gateway.istio-system.svc.cluster.local, mesh]
     gatewayRefs: [{ name: public, namespace: istio-ingress, sectionName: https, port: 443 }]
     hosts: [app.example.com]
@@ -179,6 +184,7 @@ spec:
     apex: { labels: { tier: web }, annotations: { note: apex } }
     primary: { labels: { role: primary } }
     canary: { annotations: { role: canary } }
+    unmanagedMetadata: { labels: [team], annotations: [example.com/owner] }
   analysis:
     interval: 30s
     threshold: 3
@@ -189,7 +195,16 @@ spec:
     mirrorWeight: 25
     primaryReadyThreshold: 90
     canaryReadyThreshold: 80
-    sessionAffinity: { cookieName: flagger-cookie, primaryCookieName: primary-cookie, maxAge: 3600 }
+    sessionAffinity:
+      cookieName: flagger-cookie
+      primaryCookieName: primary-cookie
+      maxAge: 3600
+      domain: example.com
+      path: /app
+      sameSite: Lax
+      secure: true
+      httpOnly: true
+      partitioned: false
     metrics:
       - name: request-success-rate
         interval: 1m
@@ -202,6 +217,7 @@ spec:
       - { name: gate, type: confirm-rollout, url: http://loadtester.test/gate/check }
       - { name: more, type: confirm-traffic-increase, url: http://loadtester.test/gate/check, muteAlert: true }
       - { name: load, type: rollout, url: http://loadtester.test/, timeout: 15s, retries: 2, metadata: { cmd: hey } }
+      - { name: self-signed, type: pre-rollout, url: https://tester.test/, disableTLS: true }
     alerts:
       - { name: on-call, severity: warn, providerRef: { name: on-call, namespace: flagger } }
 status:
@@ -210,8 +226,13 @@ status:
   failedChecks: 0
   iterations: 0
   lastAppliedSpec: abc
+  lastPromotedSpec: abc
+  lastTrackedRevision: abc
   trackedConfigs: { configmap/podinfo: def }
   lastTransitionTime: "2024-05-01T10:00:00Z"
+  sessionAffinityCookie: flagger-cookie=abc
+  primarySessionAffinityCookie: primary-cookie=def
+  previousSessionAffinityCookie: flagger-cookie=xyz
   conditions: [{ type: Promoted, status: Unknown, reason: Progressing, message: running }]
 `) as Fields;
 
@@ -224,7 +245,7 @@ test('helm/fledge/crds holds byte-identical copies of crds/ (run node scripts/sy
 });
 
 test('each CRD names its resource like Flagger does', () => {
-  const canaryColumns = ['Status', 'Weight', 'FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights'];
+  const canaryColumns = ['Status', 'Weight', 'Suspended', 'FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights'];
   const expected: Array<[string, string, string, string[]]> = [
     ['canary.yaml', 'canaries', 'Canary', [...canaryColumns, 'MaxWeight', 'LastTransitionTime']],
     ['metrictemplate.yaml', 'metrictemplates', 'MetricTemplate', ['Provider']],
@@ -254,7 +275,8 @@ test('Canary printer columns: wide-only details and the timestamp column Flagger
   assert.equal(columns.get('Weight')?.jsonPath, '.status.canaryWeight');
   const transition = columns.get('LastTransitionTime');
   assert.deepEqual([transition?.jsonPath, transition?.type], ['.status.lastTransitionTime', 'string']);
-  for (const wide of ['FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights', 'MaxWeight']) {
+  assert.deepEqual([columns.get('Suspended')?.jsonPath, columns.get('Suspended')?.type], ['.spec.suspend', 'boolean']);
+  for (const wide of ['Suspended', 'FailedChecks', 'Interval', 'Mirror', 'StepWeight', 'StepWeights', 'MaxWeight']) {
     assert.equal(columns.get(wide)?.priority, 1, wide);
   }
 });
@@ -302,6 +324,180 @@ test('a Canary using nearly every field fits the schema and the parser alike', (
   const parsed = parseCanary(canary);
   assert.equal(parsed.spec.analysis.mirror, true);
   assert.equal(parsed.spec.autoscalerRef?.primaryScalerReplicas?.maxReplicas, 5);
+  assert.deepEqual(
+    [parsed.spec.service.headless, parsed.spec.service.trafficDistribution, parsed.spec.service.backendTimeout],
+    [true, 'PreferSameZone', '5s'],
+  );
+  assert.deepEqual(parsed.spec.analysis.sessionAffinity?.sameSite, 'Lax');
+  assert.equal(parsed.spec.analysis.webhooks.find((w) => w.name === 'self-signed')?.disableTLS, true);
+  assert.equal(parsed.status.primarySessionAffinityCookie, 'primary-cookie=def');
+});
+
+/** The resources of test/fixtures/flagger-all-fields.yaml, written for Flagger with every field it defines. */
+const flaggerResources = (): Fields[] =>
+  parseAllDocuments(readFileSync(join(root, 'test', 'fixtures', 'flagger-all-fields.yaml'), 'utf8')).map((d) => d.toJS() as Fields);
+const flaggerResource = (kind: string, name?: string): Fields => {
+  const found = flaggerResources().find((r) => r.kind === kind && (name === undefined || sub(r, 'metadata').name === name));
+  assert.ok(found, `fixture has no ${kind} ${name ?? ''}`);
+  return found;
+};
+const CRD_FILES: Record<string, string> = {
+  Canary: 'canary.yaml',
+  MetricTemplate: 'metrictemplate.yaml',
+  AlertProvider: 'alertprovider.yaml',
+};
+
+test('resources setting every field of Flagger\'s CRDs fit our schemas (no field would be refused or pruned)', () => {
+  const resources = flaggerResources();
+  assert.deepEqual(resources.map((r) => r.kind), ['Canary', 'MetricTemplate', 'MetricTemplate', 'AlertProvider', 'AlertProvider']);
+  for (const resource of resources) {
+    const file = CRD_FILES[String(resource.kind)];
+    assert.ok(file);
+    assert.deepEqual(errorsFor(file, resource), [], `${String(resource.kind)} ${String(sub(resource, 'metadata').name)}`);
+  }
+  // Flagger allows exactly one of iterations, stepWeight and stepWeights; the other two fit as well.
+  const canary = flaggerResource('Canary');
+  const analysis = sub(sub(canary, 'spec'), 'analysis');
+  const { stepWeight: _stepWeight, ...rest } = analysis;
+  for (const progression of [{ iterations: 10 }, { stepWeights: [1, 2, 10, 80] }]) {
+    const variant = { ...canary, spec: { ...sub(canary, 'spec'), analysis: { ...rest, ...progression } } };
+    assert.deepEqual(errorsFor('canary.yaml', variant), []);
+    assert.doesNotThrow(() => parseCanary(variant));
+  }
+});
+
+test('the Flagger Canary with every field parses, and the fields added since Flagger 1.41 reach the typed value', () => {
+  const canary = parseCanary(flaggerResource('Canary'));
+  const { service, analysis } = canary.spec;
+  assert.equal(service.headless, false);
+  assert.equal(service.trafficDistribution, 'PreferClose');
+  assert.equal(service.backendTimeout, '10s');
+  assert.deepEqual(service.unmanagedMetadata, { labels: ['team'], annotations: ['cloud.google.com/neg'] });
+  assert.deepEqual(analysis.sessionAffinity, {
+    cookieName: 'flagger-cookie',
+    primaryCookieName: 'flagger-primary-cookie',
+    maxAge: 21600,
+    domain: 'app.example.com',
+    path: '/',
+    sameSite: 'Strict',
+    secure: true,
+    httpOnly: true,
+    partitioned: true,
+  });
+  assert.equal(analysis.webhooks[0]?.disableTLS, true);
+  assert.deepEqual(canary.warnings, []);
+  // Fields that were already known keep working next to the new ones.
+  assert.equal(service.match[0]?.withoutHeaders?.['x-debug']?.prefix, '1');
+  assert.equal(service.gatewayRefs[0]?.sectionName, 'https');
+  assert.equal(service.corsPolicy?.allowOrigins?.length, 3);
+  assert.equal(canary.spec.upstreamRef?.namespace, 'gloo-system');
+});
+
+test('a status with every Flagger status field fits the schema and is read, not kept as unknown state', () => {
+  const status = {
+    phase: 'Progressing',
+    failedChecks: 1,
+    canaryWeight: 10,
+    iterations: 0,
+    trackedConfigs: { 'configmap/podinfo': 'abc' },
+    lastAppliedSpec: 'a1',
+    lastPromotedSpec: 'a0',
+    lastTrackedRevision: 'r1',
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+    sessionAffinityCookie: 'flagger-cookie=abc',
+    primarySessionAffinityCookie: 'flagger-primary-cookie=def',
+    previousSessionAffinityCookie: 'flagger-cookie=old',
+    conditions: [
+      {
+        type: 'Promoted',
+        status: 'Unknown',
+        reason: 'Progressing',
+        message: 'New revision detected',
+        lastUpdateTime: '2026-01-01T00:00:00Z',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
+    ],
+  };
+  const canary = { ...flaggerResource('Canary'), status };
+  assert.deepEqual(errorsFor('canary.yaml', canary), []);
+  // Declared, not merely kept by x-kubernetes-preserve-unknown-fields.
+  const declared = Object.keys(schemaOf('canary.yaml').properties?.status?.properties ?? {});
+  for (const key of Object.keys(status)) assert.ok(declared.includes(key), `status.${key} is not declared`);
+  const parsed = parseCanary(canary).status;
+  assert.equal(parsed.primarySessionAffinityCookie, 'flagger-primary-cookie=def');
+  assert.equal(parsed.lastTrackedRevision, 'r1');
+  assert.deepEqual(parsed.extra, {});
+});
+
+test('the Flagger MetricTemplates and AlertProvider with every field parse', () => {
+  const prometheus = parseMetricTemplate(flaggerResource('MetricTemplate', 'latency'));
+  assert.deepEqual(prometheus.spec.provider.headers, { 'X-Scope-OrgID': ['tenant-1'], Accept: ['application/json', 'text/plain'] });
+  assert.equal(prometheus.spec.provider.region, 'eu-west-1');
+  assert.equal(parseMetricTemplate(flaggerResource('MetricTemplate', 'external')).spec.provider.type, 'externalmetrics');
+  const provider = parseAlertProvider(flaggerResource('AlertProvider', 'on-call'));
+  assert.equal(provider.spec.proxy, 'http://proxy.internal:3128');
+  assert.equal(provider.spec.secretRef?.name, 'on-call-url');
+  assert.equal(parseAlertProvider(flaggerResource('AlertProvider', 'team-chat')).spec.address, 'https://example.webhook.office.com/webhookb2/x');
+});
+
+test('every value of Flagger\'s enums fits our schemas', () => {
+  // Flagger's enums, listed from its CRDs: a value it accepts must not be refused by ours.
+  const canary = flaggerResource('Canary');
+  const enums: Record<string, { values: string[]; set: (s: Fields, v: string) => void }> = {
+    provider: {
+      values: ['apisix', 'appmesh', 'appmesh:v1beta2', 'contour', 'gatewayapi:v1', 'gatewayapi:v1beta1', 'gloo', 'istio', 'knative',
+        'kubernetes', 'kuma', 'linkerd', 'nginx', 'osm', 'skipper', 'smi:v1alpha1', 'smi:v1alpha2', 'smi:v1alpha3', 'traefik'],
+      set: (s, v) => (s.provider = v),
+    },
+    'targetRef.kind': { values: ['DaemonSet', 'Deployment', 'Service'], set: (s, v) => (sub(s, 'targetRef').kind = v) },
+    'autoscalerRef.kind': { values: ['HorizontalPodAutoscaler', 'ScaledObject'], set: (s, v) => (sub(s, 'autoscalerRef').kind = v) },
+    'service.trafficDistribution': {
+      values: ['PreferClose', 'PreferSameZone', 'PreferSameNode'],
+      set: (s, v) => (sub(s, 'service').trafficDistribution = v),
+    },
+    'analysis.sessionAffinity.sameSite': {
+      values: ['Strict', 'Lax', 'None'],
+      set: (s, v) => (sub(sub(s, 'analysis'), 'sessionAffinity').sameSite = v),
+    },
+    'analysis.webhooks[].type': {
+      values: ['', 'confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'event', 'rollback', 'confirm-traffic-increase'],
+      set: (s, v) => (sub(sub(sub(s, 'analysis'), 'webhooks'), 0).type = v),
+    },
+    'analysis.alerts[].severity': {
+      values: ['', 'info', 'warn', 'error'],
+      set: (s, v) => (sub(sub(sub(s, 'analysis'), 'alerts'), 0).severity = v),
+    },
+  };
+  for (const [path, { values, set }] of Object.entries(enums)) {
+    for (const value of values) {
+      const variant = structuredClone(canary);
+      set(sub(variant, 'spec'), value);
+      assert.deepEqual(errorsFor('canary.yaml', variant), [], `spec.${path} = ${JSON.stringify(value)}`);
+    }
+  }
+  // The new enums are as strict as Flagger's (case included).
+  const wrong = structuredClone(canary);
+  sub(sub(sub(wrong, 'spec'), 'analysis'), 'sessionAffinity').sameSite = 'strict';
+  sub(sub(wrong, 'spec'), 'service').trafficDistribution = 'Random';
+  assert.deepEqual(errorsFor('canary.yaml', wrong), [
+    '.spec.service.trafficDistribution: unsupported value "Random"',
+    '.spec.analysis.sessionAffinity.sameSite: unsupported value "strict"',
+  ]);
+  const phases = ['', 'Initializing', 'Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Promoting', 'Finalising',
+    'Succeeded', 'Failed', 'Terminating', 'Terminated'];
+  for (const phase of phases) assert.deepEqual(errorsFor('canary.yaml', { ...canary, status: { phase } }), [], phase);
+  const template = flaggerResource('MetricTemplate', 'latency');
+  const metricTypes = ['prometheus', 'influxdb', 'datadog', 'externalmetrics', 'stackdriver', 'cloudwatch', 'newrelic', 'graphite',
+    'dynatrace', 'keptn', 'splunk'];
+  for (const type of metricTypes) {
+    const variant = structuredClone(template);
+    sub(sub(variant, 'spec'), 'provider').type = type;
+    assert.deepEqual(errorsFor('metrictemplate.yaml', variant), [], type);
+  }
+  const alertProvider = flaggerResource('AlertProvider', 'on-call');
+  for (const type of ['slack', 'msteams', 'discord', 'rocket', 'gchat']) {
+    assert.deepEqual(errorsFor('alertprovider.yaml', { ...alertProvider, spec: { ...sub(alertProvider, 'spec'), type } }), [], type);
+  }
 });
 
 test('the schema rejects out-of-range weights, unknown enums and missing references', () => {
