@@ -21,7 +21,7 @@ import type { KubeObject } from '../../src/kube/api.js';
 import type { Routes } from './types.js';
 import { FLUX_RECONCILE_DISABLED } from './types.js';
 import type { AffinityCookies } from './istio-build.js';
-import { SET_COOKIE, canaryOwnerReference } from './istio-build.js';
+import { SET_COOKIE, canaryOwnerReference, setCookieValue } from './istio-build.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const GATEWAY_API_VERSIONS = ['v1', 'v1beta1'] as const;
@@ -258,9 +258,9 @@ const affinityRules = (canary: Canary, weighted: RouteRule, scope: readonly Rout
   if (active !== undefined) {
     const primaryCookie = affinity.primaryCookieName ? cookies.primary : undefined;
     const handOut = (ref: BackendRef): BackendRef => {
-      if (ref.name === names.canary) return { ...ref, filters: [setCookieFilter(`${active}; Max-Age=${affinity.maxAge}`)] };
+      if (ref.name === names.canary) return { ...ref, filters: [setCookieFilter(setCookieValue(active, affinity.maxAge, affinity))] };
       if (ref.name === names.primary && primaryCookie) {
-        return { ...ref, filters: [setCookieFilter(`${primaryCookie}; Max-Age=${primaryCookieMaxAge(canary)}`)] };
+        return { ...ref, filters: [setCookieFilter(setCookieValue(primaryCookie, primaryCookieMaxAge(canary), affinity))] };
       }
       return ref;
     };
@@ -283,7 +283,7 @@ const affinityRules = (canary: Canary, weighted: RouteRule, scope: readonly Rout
     const dropping: RouteRule = {
       ...weighted,
       matches: matching(expiring),
-      filters: withSetCookie(weighted.filters ?? [], `${expiring}; Max-Age=-1`),
+      filters: withSetCookie(weighted.filters ?? [], setCookieValue(expiring, -1, affinity)),
     };
     return [dropping, weighted];
   }

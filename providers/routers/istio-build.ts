@@ -30,6 +30,23 @@ export const STICKY_ROUTE_NAMES: readonly string[] = [STICKY_ROUTE_NAME, STICKY_
 export const ORIGINAL_CONFIG_ANNOTATION = 'flagger.kubernetes.io/original-configuration';
 export const KUBECTL_LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 export const SET_COOKIE = 'Set-Cookie';
+
+/**
+ * A Set-Cookie value: `name=value; Max-Age=N`, then the cookie attributes the Canary asks for (Flagger
+ * 1.42's Domain, Path, SameSite, Secure, HttpOnly, Partitioned). An expiring cookie (Max-Age=-1) carries
+ * them too: a browser drops a cookie only when Domain and Path match the ones it was set with.
+ */
+export const setCookieValue = (cookie: string, maxAge: number, affinity: Canary['spec']['analysis']['sessionAffinity']): string =>
+  [
+    cookie,
+    `Max-Age=${maxAge}`,
+    ...(affinity?.domain ? [`Domain=${affinity.domain}`] : []),
+    ...(affinity?.path ? [`Path=${affinity.path}`] : []),
+    ...(affinity?.sameSite ? [`SameSite=${affinity.sameSite}`] : []),
+    ...(affinity?.secure ? ['Secure'] : []),
+    ...(affinity?.httpOnly ? ['HttpOnly'] : []),
+    ...(affinity?.partitioned ? ['Partitioned'] : []),
+  ].join('; ');
 const COOKIE_HEADER = 'Cookie';
 
 export interface Destination {
@@ -183,8 +200,8 @@ const httpRoutes = (canary: Canary, { routes, cookies = {} }: RouteState): HttpR
   if (cookies.active !== undefined) {
     // Each side hands out its cookie; requests that carry one stay on that side.
     const primaryCookie = affinity.primaryCookieName ? cookies.primary : undefined;
-    const handedOut = new Map([[names.canary, `${cookies.active}; Max-Age=${affinity.maxAge}`]]);
-    if (primaryCookie) handedOut.set(names.primary, `${primaryCookie}; Max-Age=${primaryCookieMaxAge(canary)}`);
+    const handedOut = new Map([[names.canary, setCookieValue(cookies.active, affinity.maxAge, affinity)]]);
+    if (primaryCookie) handedOut.set(names.primary, setCookieValue(primaryCookie, primaryCookieMaxAge(canary), affinity));
     weighted.route = weighted.route.map((d) => {
       const setCookie = handedOut.get(d.destination.host);
       return setCookie ? { ...d, headers: withResponseHeader(d.headers, SET_COOKIE, setCookie) } : d;
@@ -206,7 +223,7 @@ const httpRoutes = (canary: Canary, { routes, cookies = {} }: RouteState): HttpR
     const sticky: HttpRoute = {
       name: STICKY_ROUTE_NAME,
       ...base,
-      headers: withResponseHeader(base.headers, SET_COOKIE, `${cookies.expiring}; Max-Age=-1`),
+      headers: withResponseHeader(base.headers, SET_COOKIE, setCookieValue(cookies.expiring, -1, affinity)),
       route: split(),
     };
     return [sticky, weighted];

@@ -9,7 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { parseCanary } from '../../src/api/index.js';
 import type { Canary } from '../../src/api/index.js';
 import type { RouteState } from '../../providers/routers/istio-build.js';
-import { buildDestinationRule, buildVirtualService, mergeMatches } from '../../providers/routers/istio-build.js';
+import { buildDestinationRule, buildVirtualService, buildVirtualServiceSpec, mergeMatches, setCookieValue } from '../../providers/routers/istio-build.js';
+import { buildRules } from '../../providers/routers/gatewayapi-build.js';
 
 const fixtures = new URL('../../../test/fixtures/routers/', import.meta.url);
 const fixture = (name: string): unknown => parseYaml(readFileSync(new URL(name, fixtures), 'utf8')) as unknown;
@@ -178,4 +179,20 @@ test('primary cookie: Max-Age is the analysis interval in whole seconds', () => 
   assert.deepEqual(http.map((r) => r.name), ['sticky-route', 'sticky-primary-route', undefined]);
   const primary = http[2]?.route.find((d) => d.destination.host === 'podinfo-primary');
   assert.equal(primary?.headers?.response.add['Set-Cookie'], `${PRIMARY_COOKIE}; Max-Age=150`);
+});
+
+test('Flagger 1.42 cookie attributes follow Max-Age on every Set-Cookie, the expiring one included (istio and gatewayapi)', () => {
+  const attributes = { domain: 'example.com', path: '/app', sameSite: 'Strict', secure: true, httpOnly: true, partitioned: true };
+  const canary = canaryWith((raw) => {
+    raw.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600, ...attributes };
+  });
+  const expected = `${COOKIE}; Max-Age=21600; Domain=example.com; Path=/app; SameSite=Strict; Secure; HttpOnly; Partitioned`;
+  const active = JSON.stringify(buildVirtualServiceSpec(canary, { routes: { primary: 90, canary: 10, mirrored: false }, cookies: { active: COOKIE } }));
+  assert.ok(active.includes(JSON.stringify(expected)), active);
+  const expiring = JSON.stringify(buildVirtualServiceSpec(canary, { routes: { primary: 100, canary: 0, mirrored: false }, cookies: { expiring: COOKIE } }));
+  assert.ok(expiring.includes(JSON.stringify(expected.replace('Max-Age=21600', 'Max-Age=-1'))), expiring);
+  const gateway = JSON.stringify(buildRules(canary, { primary: 90, canary: 10, mirrored: false }, { active: COOKIE }));
+  assert.ok(gateway.includes(JSON.stringify(expected)), gateway);
+  // Without attributes nothing but Max-Age is written (the golden fixtures above pin that shape).
+  assert.equal(setCookieValue(COOKIE, 60, { cookieName: 'flagger-cookie', maxAge: 60 }), `${COOKIE}; Max-Age=60`);
 });
