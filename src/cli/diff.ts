@@ -11,7 +11,7 @@ import { createRunCommand } from '../reconciler/exec.js';
 import { artifactBuilder, RECONCILER_FIELD_MANAGER, substitution } from '../reconciler/index.js';
 import { inventoryOf, prepareObjects } from '../reconciler/kustomization.js';
 import { KUSTOMIZATION_API, parseKustomization } from '../reconciler/types.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { CLUSTER_FLAGS, contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import type { Command } from './main.js';
 
 const HELP = `Usage: fledge diff kustomization NAME --path DIR [-n NS] [--kubeconfig FILE] [--kubectl PATH]
@@ -34,13 +34,7 @@ export const diffCommand: Command = {
       parsed = parseArgs({
         args,
         allowPositionals: true,
-        options: {
-          kubeconfig: { type: 'string' },
-          namespace: { type: 'string', short: 'n' },
-          path: { type: 'string' },
-          kubectl: { type: 'string' },
-          help: { type: 'boolean', short: 'h', default: false },
-        },
+        options: { ...CLUSTER_FLAGS, path: { type: 'string' }, kubectl: { type: 'string' } },
       });
     } catch (e) {
       console.error(`fledge diff: ${(e as Error).message}\n\n${HELP}`);

@@ -7,7 +7,7 @@ import type { KubeObject } from '../kube/api.js';
 import { ClientNodeKubeApi } from '../kube/client.js';
 import { conditionsOf } from '../reconciler/conditions.js';
 import { GIT_REPOSITORY_API, KUSTOMIZATION_API, LOCAL_DIRECTORY_API } from '../reconciler/types.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { CLUSTER_FLAGS, contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import type { Command } from './main.js';
 
 const KINDS = {
@@ -25,12 +25,7 @@ const subjectOf = (word: string | undefined): keyof typeof KINDS | undefined => 
   return undefined;
 };
 
-const options = {
-  kubeconfig: { type: 'string' },
-  namespace: { type: 'string', short: 'n' },
-  'all-namespaces': { type: 'boolean', short: 'A', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+const options = { ...CLUSTER_FLAGS, 'all-namespaces': { type: 'boolean', short: 'A', default: false } } as const;
 
 /** One row per object: NAMESPACE NAME REVISION SUSPENDED READY MESSAGE, like `flux get`. */
 export const renderRows = (objects: KubeObject[], allNamespaces: boolean): string => {

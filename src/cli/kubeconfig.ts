@@ -12,3 +12,10 @@ export const loadKubeConfig = (file: string | undefined, env: NodeJS.ProcessEnv)
 
 /** The namespace of the current context, else `default`. */
 export const contextNamespace = (kc: k8s.KubeConfig): string => kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+
+/** Flags every cluster-facing reconciler command takes (kubectl's names). */
+export const CLUSTER_FLAGS = {
+  kubeconfig: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;

@@ -13,7 +13,7 @@ import type { KubeObject, ObjectRef } from '../kube/api.js';
 import { createReconciler } from '../reconciler/index.js';
 import { conditionsOf } from '../reconciler/conditions.js';
 import { GIT_REPOSITORY_API, KUSTOMIZATION_API, LOCAL_DIRECTORY_API, REQUESTED_AT } from '../reconciler/types.js';
-import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { CLUSTER_FLAGS, contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import type { Command } from './main.js';
 
 const HELP = `Usage:
@@ -82,15 +82,13 @@ export const reconcileCommand: Command = {
         args,
         allowPositionals: true,
         options: {
-          kubeconfig: { type: 'string' },
-          namespace: { type: 'string', short: 'n' },
+          ...CLUSTER_FLAGS,
           'work-dir': { type: 'string' },
           kubectl: { type: 'string' },
           'with-source': { type: 'boolean', default: false },
           kind: { type: 'string', default: 'GitRepository' },
           timeout: { type: 'string', default: '120' },
           'log-level': { type: 'string', default: 'info' },
-          help: { type: 'boolean', short: 'h', default: false },
         },
       });
     } catch (e) {
